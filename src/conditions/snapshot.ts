@@ -1,0 +1,49 @@
+// The conditions snapshot: what the agent knows of the world right now (API.md "Conditions").
+// Readers fill parts of it; `sources` says where each part came from.
+
+export type NetworkKind = 'none' | 'ethernet' | 'wifi' | 'cellular';
+export type Generation = '2g' | '3g' | '4g' | '5g';
+
+export interface NetworkConditions {
+  kind: NetworkKind;
+  interface: string | null;
+  generation: Generation | null;
+  metered: boolean;
+  roaming: boolean;
+  operator?: string | null;
+  signalPercent?: number | null;
+  connectivity?: string | null;
+}
+
+export interface PowerConditions {
+  source: 'external' | 'battery';
+  batteryPercent: number | null;
+  charging: boolean;
+}
+
+export interface DataPlanConditions {
+  state: 'ok' | 'approaching' | 'over';
+  usedBytes: number;
+  limitBytes: number | null;
+}
+
+export interface StorageConditions {
+  freeBytes: number | null;
+  low: boolean;
+}
+
+export interface Conditions {
+  network: NetworkConditions;
+  power: PowerConditions;
+  dataPlan: DataPlanConditions;
+  storage: StorageConditions;
+  /** e.g. {network: 'networkmanager', modem: 'modemmanager', power: 'sysfs', dataPlan: 'sysfs', storage: 'statvfs'} */
+  sources: Record<string, string>;
+}
+
+/** A source of conditions: the scheduler only needs the current value and a change callback. */
+export interface ConditionsSource {
+  current(): Conditions;
+  onChange(listener: (c: Conditions) => void): () => void;
+  close(): Promise<void>;
+}

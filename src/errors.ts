@@ -1,0 +1,85 @@
+// The one error type of ferry: a stable upper-case `code`, a message for people, the config/request
+// field it concerns, and the original error as `cause`. Library errors are wrapped once, where they enter.
+
+export const ERROR_CODES = {
+  // request and config validation (400)
+  BAD_REQUEST: 400,
+  INVALID_FIELD: 400,
+  UNKNOWN_FIELD: 400,
+  INVALID_URL: 400,
+  UNSUPPORTED_SCHEME: 400,
+  PATH_OUTSIDE_ROOT: 400,
+  RESERVED_HEADER: 400,
+  INVALID_HEADER: 400,
+  TOO_MANY_HEADERS: 400,
+  HEADER_TOO_LARGE: 400,
+  TOO_LARGE: 400,
+  INVALID_JSON: 400,
+  CONFIG_INVALID: 400,
+  // access and lookup
+  FORBIDDEN: 403,
+  UNKNOWN_CLIENT: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  WRONG_STATE: 409,
+  BODY_TOO_LARGE: 413,
+  QUOTA_EXCEEDED: 429,
+  SHUTTING_DOWN: 503,
+  UNAVAILABLE: 503,
+  // transfer outcomes (recorded on transfers; 500 if they ever reach the API)
+  HTTP_STATUS: 502,
+  NETWORK_ERROR: 502,
+  TLS_ERROR: 502,
+  TIMEOUT: 504,
+  NO_PROGRESS: 504,
+  REDIRECT_LIMIT: 502,
+  INSECURE_REDIRECT: 502,
+  LENGTH_MISMATCH: 502,
+  CHECKSUM_MISMATCH: 502,
+  FILE_NOT_FOUND: 400,
+  IO_ERROR: 500,
+  PROTOCOL_ERROR: 502,
+  POLICY_REJECTED: 400,
+  RETRIES_EXHAUSTED: 502,
+  // devices
+  DEVICE_NOT_FOUND: 404,
+  DEVICE_DISCONNECTED: 503,
+  DEVICE_BUSY: 409,
+  DEVICE_TIMEOUT: 504,
+  DEVICE_ERROR: 502,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class FerryError extends Error {
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+  constructor(code: ErrorCode, message: string, opts: { field?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'FerryError';
+    this.code = code;
+    this.field = opts.field;
+  }
+  toJSON(): { code: ErrorCode; message: string; field?: string } {
+    return this.field === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, field: this.field };
+  }
+}
+
+export function isFerryError(e: unknown): e is FerryError {
+  return e instanceof FerryError;
+}
+
+/** HTTP status for an error code: the one place that decides it. */
+export function httpStatusFor(code: string): number {
+  return (ERROR_CODES as Record<string, number>)[code] ?? 500;
+}
+
+/** Wraps anything thrown into a FerryError, keeping the original as cause. */
+export function asFerryError(e: unknown, fallback: ErrorCode = 'INTERNAL'): FerryError {
+  if (isFerryError(e)) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new FerryError(fallback, msg, { cause: e });
+}

@@ -1,0 +1,113 @@
+// The transfer as stored, decided and served. Field names follow ../shared/API.md (the public contract);
+// `resume` and `nextAttemptAt` are internal and never leave the agent.
+
+export type TransferState = 'queued' | 'waiting' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+export const FINAL_STATES: readonly TransferState[] = ['completed', 'failed', 'cancelled'];
+export type Method = 'GET' | 'POST' | 'PUT';
+export type Direction = 'download' | 'upload';
+export type Preferences = 'none' | 'allowCellular' | 'allowBattery' | 'allowCellularAndBattery';
+export type Kind = 'http' | 'device-sync';
+
+export interface Constraints {
+  unmetered: boolean;
+  charging: boolean;
+  batteryNotLow: boolean;
+  storageNotLow: boolean;
+}
+
+export interface RetryPolicy {
+  backoff: 'exponential' | 'linear';
+  initialDelayS: number;
+  maxDelayS: number;
+  maxAttempts: number;
+}
+
+/** A policy reason: data, not an error. `code` is stable kebab-case (POLICY.md §4). */
+export interface Reason {
+  code: string;
+  message: string;
+}
+
+export interface Warning {
+  code: string;
+  message: string;
+}
+
+/** What the HTTP engine needs to resume after a restart; written as soon as it is learnt. */
+export interface ResumeState {
+  etag?: string;
+  lastModified?: string;
+  tusUrl?: string;
+}
+
+export interface TransferRecord {
+  id: string;
+  kind: Kind;
+  owner: string;
+  url: string;
+  method: Method;
+  direction: Direction;
+  /** Relative to the transfers root, normalised, no leading slash. */
+  path: string;
+  protocol: 'plain' | 'tus';
+  headers: Record<string, string>;
+  preferences: Preferences;
+  constraints: Constraints;
+  userInitiated: boolean;
+  expedited: boolean;
+  sha256: string | null;
+  retry: RetryPolicy;
+  periodicMinutes: number | null;
+  tag: string | null;
+  state: TransferState;
+  reasons: Reason[];
+  bytesTransferred: number;
+  totalBytes: number | null;
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  error: { code: string; message: string } | null;
+  warnings: Warning[];
+  resume: ResumeState;
+  /** ISO time before which a retry must not start (backoff or Retry-After). */
+  nextAttemptAt: string | null;
+  /** Device-sync jobs: which device and what to do (opaque to the HTTP parts). */
+  device: Record<string, unknown> | null;
+}
+
+/** The public view of a transfer (API.md "Transfer"). */
+export function publicTransfer(t: TransferRecord): Record<string, unknown> {
+  return {
+    id: t.id,
+    kind: t.kind,
+    owner: t.owner,
+    url: t.url,
+    method: t.method,
+    direction: t.direction,
+    path: t.path,
+    protocol: t.protocol,
+    state: t.state,
+    reasons: t.reasons,
+    bytesTransferred: t.bytesTransferred,
+    totalBytes: t.totalBytes,
+    attempts: t.attempts,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+    error: t.error,
+    warnings: t.warnings,
+    preferences: t.preferences,
+    constraints: t.constraints,
+    userInitiated: t.userInitiated,
+    expedited: t.expedited,
+    sha256: t.sha256,
+    retry: t.retry,
+    periodicMinutes: t.periodicMinutes,
+    nextAttemptAt: t.nextAttemptAt,
+    tag: t.tag,
+    ...(t.device ? { device: t.device } : {}),
+  };
+}
+
+export function isFinal(s: TransferState): boolean {
+  return FINAL_STATES.includes(s);
+}
