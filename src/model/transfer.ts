@@ -67,6 +67,8 @@ export interface TransferRecord {
   createdAt: string;
   updatedAt: string;
   error: { code: string; message: string } | null;
+  /** The last failed attempt while retries remain (why it is backing off). */
+  lastError: { code: string; message: string } | null;
   warnings: Warning[];
   resume: ResumeState;
   /** ISO time before which a retry must not start (backoff or Retry-After). */
@@ -94,6 +96,7 @@ export function publicTransfer(t: TransferRecord): Record<string, unknown> {
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
     error: t.error,
+    lastError: t.lastError,
     warnings: t.warnings,
     preferences: t.preferences,
     constraints: t.constraints,

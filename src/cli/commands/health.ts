@@ -1,0 +1,17 @@
+// `ferryctl health`: is the agent there, and which version.
+import type { Command } from './command.js';
+import { EXIT, printJson } from './command.js';
+
+export const healthCommand: Command = {
+  name: 'health',
+  summary: "check that the agent answers and show its version",
+  args: '',
+  options: {},
+  positionals: { min: 0, max: 0 },
+  async run({ client, io, json }) {
+    const h = await client.health();
+    if (json) printJson(io, h);
+    else io.stdout.write(`ferryd ${h.status}, version ${h.version} (socket ${client.socketPath})\n`);
+    return EXIT.OK;
+  },
+};

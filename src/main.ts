@@ -1,0 +1,169 @@
+// Composition root: the only place that opens the store, the bus, the socket and wires the parts.
+// Nothing happens at import time; `startAgent` returns a handle that stops everything in order.
+import { readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import type { Config } from './config/schema.js';
+import { loadConfigFile } from './config/load.js';
+import type { ConditionsSource } from './conditions/snapshot.js';
+import { createStaticConditions } from './conditions/static.js';
+import { createLiveConditions } from './conditions/live.js';
+import { openSystemBus } from './conditions/open-bus.js';
+import { createUsageStore } from './queue/usage-store.js';
+import { TransferStore } from './queue/store.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import type { AttemptRunner } from './scheduler/runner.js';
+import { createEngine } from './transfer/engine.js';
+import { partPath, resolveInsideRoot } from './transfer/request-checks.js';
+import { createActions } from './api/actions.js';
+import { ApiServer } from './api/server.js';
+import type { Route } from './api/routes.js';
+import type { Logger } from './log.js';
+
+export interface AgentOptions {
+  config: Config;
+  /** Re-read on SIGHUP; null when the agent runs on embedded defaults. */
+  configFile: string | null;
+  log: Logger;
+  peerUid: (socket: Socket) => number;
+  /** Hooks for parts composed on top (device sync): extra routes and runners. */
+  extend?: (core: AgentCore) => Promise<{ routes?: Route[]; close?: () => Promise<void> }>;
+}
+
+export interface AgentCore {
+  config: () => Config;
+  store: TransferStore;
+  scheduler: Scheduler;
+  conditions: ConditionsSource;
+  runners: Partial<Record<string, AttemptRunner>>;
+  log: Logger;
+}
+
+export interface Agent {
+  socketPath: string;
+  scheduler: Scheduler;
+  store: TransferStore;
+  conditions: ConditionsSource;
+  config(): Config;
+  reload(): { ok: true } | { ok: false; error: string };
+  stop(): Promise<void>;
+}
+
+export function packageVersion(): string {
+  try {
+    const url = new URL('../../package.json', import.meta.url);
+    const alt = new URL('../package.json', import.meta.url); // when run from src/ with tsx
+    for (const u of [url, alt]) {
+      try {
+        return (JSON.parse(readFileSync(u, 'utf8')) as { version: string }).version;
+      } catch {
+        /* try the next layout */
+      }
+    }
+  } catch {
+    /* fall through */
+  }
+  return '0.0.0';
+}
+
+function groupId(name: string): number | null {
+  try {
+    const line = execFileSync('getent', ['group', name], { encoding: 'utf8' });
+    const gid = Number(line.split(':')[2]);
+    return Number.isInteger(gid) ? gid : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function startAgent(opts: AgentOptions): Promise<Agent> {
+  let current = opts.config;
+  const config = () => current;
+  const log = opts.log;
+  await mkdir(current.transfersRoot, { recursive: true, mode: 0o750 });
+  const store = TransferStore.open(current.stateDir);
+  const closers: Array<() => Promise<void> | void> = [() => store.close()];
+  try {
+    let conditions: ConditionsSource;
+    if (current.conditions.source === 'live') {
+      const bus = await openSystemBus(log);
+      conditions = await createLiveConditions({
+        bus,
+        sysfsRoot: current.conditions.sysfsRoot,
+        transfersRoot: current.transfersRoot,
+        config: current.conditions,
+        usage: createUsageStore(store.db),
+        log,
+      });
+      closers.unshift(async () => {
+        await conditions.close();
+        bus?.disconnect();
+      });
+    } else {
+      conditions = createStaticConditions(current.conditions, { transfersRoot: current.transfersRoot, log });
+      closers.unshift(() => conditions.close());
+    }
+
+    const engine = createEngine({ transfers: current.transfers, transfersRoot: current.transfersRoot, log });
+    closers.unshift(() => engine.close());
+    const http: AttemptRunner = {
+      runAttempt: (t, signal, cb) => engine.runAttempt(t, signal, cb),
+      async discard(t) {
+        if (t.direction !== 'download') return;
+        const { abs } = await resolveInsideRoot(current.transfersRoot, t.path);
+        await rm(partPath(abs), { force: true });
+      },
+    };
+    const runners: Partial<Record<string, AttemptRunner>> = { http };
+    const scheduler = new Scheduler({ store, conditions, runners, config, log });
+    const extended = opts.extend ? await opts.extend({ config, store, scheduler, conditions, runners, log }) : {};
+    if (extended.close) closers.unshift(extended.close);
+
+    const actions = createActions({ store, scheduler, conditions, config, version: packageVersion() });
+    const api = new ApiServer({
+      config,
+      routes: { actions, scheduler, store, conditions, startedAtMs: Date.now(), extra: extended.routes ?? [] },
+      peerUid: opts.peerUid,
+      groupId,
+      log,
+    });
+    scheduler.start();
+    const socketPath = await api.listen();
+    log.info({ transfers: store.size, states: store.countByState() }, 'queue loaded');
+
+    return {
+      socketPath,
+      scheduler,
+      store,
+      conditions,
+      config,
+      reload() {
+        if (!opts.configFile) return { ok: false, error: 'no config file to reload (running on embedded defaults)' };
+        try {
+          const next = loadConfigFile(opts.configFile);
+          for (const k of ['stateDir', 'transfersRoot'] as const) {
+            if (next[k] !== current[k]) log.warn({ key: k }, 'changed in the config file; takes effect on restart');
+          }
+          if (next.socket.path !== current.socket.path) log.warn({ key: 'socket.path' }, 'changed in the config file; takes effect on restart');
+          current = { ...next, stateDir: current.stateDir, transfersRoot: current.transfersRoot, socket: current.socket };
+          log.info({ file: opts.configFile }, 'config reloaded');
+          scheduler.requestReconcile();
+          return { ok: true };
+        } catch (e) {
+          log.error({ file: opts.configFile, err: (e as Error).message }, 'config reload refused; keeping the old config');
+          return { ok: false, error: (e as Error).message };
+        }
+      },
+      async stop() {
+        await api.close();
+        await scheduler.shutdown();
+        for (const c of closers) await c();
+        await rm(socketPath, { force: true });
+      },
+    };
+  } catch (e) {
+    for (const c of closers) await Promise.resolve(c()).catch(() => undefined);
+    throw e;
+  }
+}

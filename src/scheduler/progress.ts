@@ -1,0 +1,39 @@
+// Throttles what progress costs: a durable checkpoint about every `checkpointBytes` or `checkpointMs`
+// (never per chunk), and a `transfer` event at most twice a second per job.
+export interface CheckpointConfig {
+  checkpointBytes: number;
+  checkpointMs: number;
+}
+
+const EMIT_MS = 500;
+const MIN_PERSIST_MS = 100; // bounds fsyncs on a fast link where 1 MiB arrives every few ms
+
+export class ProgressTracker {
+  private persistedBytes: number;
+  private persistedAt: number;
+  private emittedAt = 0;
+
+  constructor(
+    startBytes: number,
+    private readonly cfg: CheckpointConfig,
+    private readonly now: () => number,
+  ) {
+    this.persistedBytes = startBytes;
+    this.persistedAt = now();
+  }
+
+  observe(bytes: number): { persist: boolean; emit: boolean } {
+    const t = this.now();
+    const since = t - this.persistedAt;
+    const persist =
+      bytes !== this.persistedBytes &&
+      ((bytes - this.persistedBytes >= this.cfg.checkpointBytes && since >= MIN_PERSIST_MS) || since >= this.cfg.checkpointMs);
+    if (persist) {
+      this.persistedBytes = bytes;
+      this.persistedAt = t;
+    }
+    const emit = t - this.emittedAt >= EMIT_MS;
+    if (emit) this.emittedAt = t;
+    return { persist, emit };
+  }
+}

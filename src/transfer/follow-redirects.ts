@@ -1,0 +1,94 @@
+// Sends one request and follows redirects by hand, so every hop is checked: at most `maxRedirects`,
+// no loops, never https -> http, only http(s) targets, and credentials never leak to another origin.
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { FerryError } from '../errors.js';
+
+export interface HopRequest {
+  method: string;
+  headers: Record<string, string>;
+  /** Builds the body anew for each hop (a stream can be read once); absent for bodiless requests. */
+  body?: () => Readable;
+}
+
+export interface FinalResponse {
+  url: URL;
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+export interface FollowOptions {
+  maxRedirects: number;
+  signal: AbortSignal;
+  highWaterMark?: number;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+function headerValue(h: FinalResponse['headers'], name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Basic auth from user:password in the URL, unless the client gave its own Authorization. */
+function withUrlCredentials(url: URL, headers: Record<string, string>): Record<string, string> {
+  if (!url.username && !url.password) return headers;
+  if (Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) return headers;
+  const token = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+  return { ...headers, authorization: `Basic ${token}` };
+}
+
+export async function requestFollowingRedirects(
+  dispatcher: Dispatcher,
+  startUrl: string,
+  req: HopRequest,
+  opts: FollowOptions,
+): Promise<FinalResponse> {
+  let url = new URL(startUrl);
+  let { method, headers, body } = req;
+  const seen = new Set<string>();
+  for (let hop = 0; ; hop++) {
+    seen.add(`${method} ${url.href}`);
+    const res = await dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: method as Dispatcher.HttpMethod,
+      headers: withUrlCredentials(url, headers),
+      body: body ? body() : null,
+      signal: opts.signal,
+      ...(opts.highWaterMark ? { highWaterMark: opts.highWaterMark } : {}),
+    });
+    const location = headerValue(res.headers, 'location');
+    // A 303 after an upload means "done, the result is elsewhere": the caller decides, we do not fetch it.
+    const follow = REDIRECTS.has(res.statusCode) && location !== undefined && !(res.statusCode === 303 && body);
+    if (!follow) return { url, statusCode: res.statusCode, headers: res.headers, body: res.body };
+    await res.body.dump().catch(() => undefined);
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch (e) {
+      throw new FerryError('PROTOCOL_ERROR', `redirect to an invalid Location`, { cause: e });
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      throw new FerryError('UNSUPPORTED_SCHEME', `redirect to unsupported scheme ${next.protocol}`);
+    }
+    if (url.protocol === 'https:' && next.protocol === 'http:') {
+      throw new FerryError('INSECURE_REDIRECT', 'refused a redirect from https to plain http');
+    }
+    if (hop + 1 > opts.maxRedirects) {
+      throw new FerryError('REDIRECT_LIMIT', `more than ${opts.maxRedirects} redirects`);
+    }
+    // 303 always, and 301/302 for bodiless POST (what browsers and curl do), become GET.
+    if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST' && !body)) {
+      method = method === 'HEAD' ? 'HEAD' : 'GET';
+      body = undefined;
+    }
+    if (next.origin !== url.origin) {
+      headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())));
+    }
+    if (seen.has(`${method} ${next.href}`)) throw new FerryError('REDIRECT_LIMIT', 'redirect loop');
+    url = next;
+  }
+}
