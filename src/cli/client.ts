@@ -144,26 +144,18 @@ export class FerryClient {
     return { status, body: parsed as T };
   }
 
-  /** Follows GET /v1/events until the stream ends or `signal` aborts; yields each event with parsed data. */
-  async *events(signal?: AbortSignal): AsyncGenerator<ApiEvent> {
+  /**
+   * Subscribes to GET /v1/events. Resolves once the agent has accepted the subscription (so a read
+   * made afterwards cannot miss a change), with the events until the stream ends or `signal` aborts.
+   */
+  async events(signal?: AbortSignal): Promise<AsyncIterable<ApiEvent>> {
     const res = await this.open('GET', '/v1/events', undefined, { timeout: true, accept: 'text/event-stream', signal });
     const status = res.statusCode ?? 0;
     if (status < 200 || status > 299) {
       const text = await readBody(res, this.socketPath);
       throw agentErrorFrom(status, text === '' ? null : tryParse(text), text);
     }
-    const parser = new SseParser();
-    res.setEncoding('utf8');
-    try {
-      for await (const chunk of res as AsyncIterable<string>) {
-        for (const ev of parser.push(chunk)) yield ev;
-      }
-    } catch (e) {
-      if (signal?.aborted) return;
-      throw unreachable(this.socketPath, e);
-    } finally {
-      res.destroy();
-    }
+    return readEvents(res, this.socketPath, signal);
   }
 
   private open(
@@ -195,6 +187,21 @@ export class FerryClient {
       });
       req.end(payload);
     });
+  }
+}
+
+async function* readEvents(res: IncomingMessage, socketPath: string, signal: AbortSignal | undefined): AsyncGenerator<ApiEvent> {
+  const parser = new SseParser();
+  res.setEncoding('utf8');
+  try {
+    for await (const chunk of res as AsyncIterable<string>) {
+      for (const ev of parser.push(chunk)) yield ev;
+    }
+  } catch (e) {
+    if (signal?.aborted) return;
+    throw unreachable(socketPath, e);
+  } finally {
+    res.destroy();
   }
 }
 

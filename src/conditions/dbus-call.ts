@@ -106,7 +106,8 @@ export function addMatch(bus: MessageBus, rule: string): Promise<unknown[]> {
 }
 
 export function removeMatch(bus: MessageBus, rule: string): Promise<unknown[]> {
-  return callMethod(bus, { destination: DBUS_NAME, path: DBUS_PATH, interface: DBUS_NAME, member: 'RemoveMatch', signature: 's', body: [rule] });
+  const spec = { destination: DBUS_NAME, path: DBUS_PATH, interface: DBUS_NAME, member: 'RemoveMatch', signature: 's', body: [rule] };
+  return callMethod(bus, spec, 1000);
 }
 
 // Typed readers for property bags: a missing or mistyped property reads as the fallback, so an older

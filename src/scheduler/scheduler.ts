@@ -305,7 +305,7 @@ export class Scheduler extends EventEmitter {
       } else {
         const delay = retryDelayMs(t.retry, t.attempts, r.retryAfterMs);
         t.nextAttemptAt = new Date(now + delay).toISOString();
-        this.transition(t, 'waiting', [reason('backoff-until', { until: t.nextAttemptAt })], false);
+        this.transition(t, 'waiting', [reason('backoff-until', { untilMs: now + delay })], false);
       }
     } else {
       // Stopped on purpose (or failed while being stopped): the cause decides the state.

@@ -1,6 +1,7 @@
 // systemd watchdog keep-alive: sends WATCHDOG=1 every half of WATCHDOG_USEC, but only while the
 // health callback says the main loop makes progress. A blocked event loop never runs the timer and a
 // wedged one fails the health check; either way pings stop and systemd kills and restarts ferryd.
+import type { Logger } from '../log.js';
 
 /** Timer functions the watchdog uses; tests pass fake ones (or use vitest fake timers). */
 export interface IntervalTimers {
@@ -24,7 +25,7 @@ export function watchdogTimeoutMs(
   return Number(usec) / 1000;
 }
 
-export interface WatchdogOptions {
+export interface PingScheduleOptions {
   /** WatchdogSec as ms, from watchdogTimeoutMs(). */
   timeoutMs: number;
   /** Sends the keep-alive, e.g. `() => notifier.watchdog()`. */
@@ -33,19 +34,19 @@ export interface WatchdogOptions {
   isAlive: () => boolean;
   /** Called once each time pings stop because isAlive() turned false, e.g. to log it. */
   onUnhealthy?: () => void;
-  /** Called when ping() throws; the watchdog keeps trying on the next tick. */
+  /** Called when ping() throws; the schedule keeps trying on the next tick. */
   onError?: (e: unknown) => void;
   timers?: IntervalTimers;
 }
 
-export interface Watchdog {
+export interface PingSchedule {
   /** How often a ping is attempted, in ms (half the timeout). */
   readonly intervalMs: number;
   stop(): void;
 }
 
-/** Starts pinging; call stop() on shutdown (the timer is unref'd, so it never holds the process up). */
-export function startWatchdog(opts: WatchdogOptions): Watchdog {
+/** Pings on a fixed schedule while healthy; the timer is unref'd so it never holds the process up. */
+export function schedulePings(opts: PingScheduleOptions): PingSchedule {
   const timers: IntervalTimers = opts.timers ?? {
     setInterval: (fn, ms) => setInterval(fn, ms),
     clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
@@ -83,6 +84,48 @@ export function startWatchdog(opts: WatchdogOptions): Watchdog {
       timers.clearInterval(handle);
     },
   };
+}
+
+export interface WatchdogOptions {
+  /** Where pings go: a Notifier (sd-notify.ts) or anything with watchdog(). */
+  notify: { watchdog(): unknown };
+  /**
+   * Extra liveness test beyond "the event loop still runs timers" (which a blocked loop fails by
+   * itself): e.g. a Heartbeat the scheduler beats each pass, to catch a loop stuck on a promise.
+   */
+  isAlive?: () => boolean;
+  log?: Logger;
+  env?: Readonly<Record<string, string | undefined>>;
+  pid?: number;
+  timers?: IntervalTimers;
+}
+
+export interface Watchdog {
+  /** False when systemd asked for no watchdog (no WATCHDOG_USEC for this pid). */
+  readonly enabled: boolean;
+  /** Ping period in ms, or null when disabled. */
+  readonly intervalMs: number | null;
+  stop(): void;
+}
+
+/**
+ * Reads WATCHDOG_USEC/WATCHDOG_PID and, when systemd wants a watchdog, pings at half its timeout
+ * while healthy. Safe to call unconditionally: without systemd it does nothing and stop() is a no-op.
+ */
+export function startWatchdog(opts: WatchdogOptions): Watchdog {
+  const timeoutMs = watchdogTimeoutMs(opts.env ?? process.env, opts.pid ?? process.pid);
+  const log = opts.log?.child({ component: 'watchdog' });
+  if (timeoutMs === null) return { enabled: false, intervalMs: null, stop: () => {} };
+  const schedule = schedulePings({
+    timeoutMs,
+    ping: () => opts.notify.watchdog(),
+    isAlive: opts.isAlive ?? (() => true),
+    onUnhealthy: () => log?.warn({ timeoutMs }, 'main loop not alive: withholding watchdog pings, systemd will restart ferryd'),
+    onError: (e) => log?.warn({ err: e instanceof Error ? e.message : String(e) }, 'watchdog ping failed'),
+    ...(opts.timers ? { timers: opts.timers } : {}),
+  });
+  log?.info({ timeoutMs, intervalMs: schedule.intervalMs }, 'systemd watchdog enabled');
+  return { enabled: true, intervalMs: schedule.intervalMs, stop: () => schedule.stop() };
 }
 
 export interface Heartbeat {

@@ -7,7 +7,7 @@ export type StopReason = 'external' | 'no-progress' | null;
 export interface AttemptControl {
   /** Pass to every request and stream of the attempt. */
   readonly signal: AbortSignal;
-  /** A byte moved: re-arm the no-progress timer. Cheap (Timeout.refresh), call per chunk. */
+  /** A byte moved: re-arm the no-progress timer (also after pauseWatchdog). Cheap, call per chunk. */
   touch(): void;
   /** Local work (fsync, hashing) is not network progress: stop the watchdog while it runs. */
   pauseWatchdog(): void;
@@ -22,18 +22,20 @@ export function createAttemptControl(external: AbortSignal, noProgressMs: number
     if (reason === null) reason = 'external';
     inner.abort(external.reason ?? new Error('aborted'));
   };
-  let timer: NodeJS.Timeout | null = setTimeout(() => {
+  const fire = (): void => {
     if (reason !== null) return;
     reason = 'no-progress';
     inner.abort(new FerryError('NO_PROGRESS', `no byte moved for ${noProgressMs / 1000} s`));
-  }, noProgressMs);
-  timer.unref();
+  };
+  const arm = (): NodeJS.Timeout => setTimeout(fire, noProgressMs).unref();
+  let timer: NodeJS.Timeout | null = arm();
   if (external.aborted) onExternal();
   else external.addEventListener('abort', onExternal, { once: true });
   return {
     signal: inner.signal,
     touch: () => {
-      timer?.refresh();
+      if (timer) timer.refresh();
+      else if (reason === null) timer = arm();
     },
     pauseWatchdog: () => {
       if (timer) clearTimeout(timer);

@@ -8,7 +8,7 @@ export interface HopRequest {
   method: string;
   headers: Record<string, string>;
   /** Builds the body anew for each hop (a stream can be read once); absent for bodiless requests. */
-  body?: () => Readable;
+  body?: () => Readable | AsyncIterable<Uint8Array>;
 }
 
 export interface FinalResponse {
@@ -56,7 +56,8 @@ export async function requestFollowingRedirects(
       path: `${url.pathname}${url.search}`,
       method: method as Dispatcher.HttpMethod,
       headers: withUrlCredentials(url, headers),
-      body: body ? body() : null,
+      // undici writes async iterables itself (writeIterable, with backpressure); its types list only Readable.
+      body: body ? (body() as Readable) : null,
       signal: opts.signal,
       ...(opts.highWaterMark ? { highWaterMark: opts.highWaterMark } : {}),
     });

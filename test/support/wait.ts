@@ -1,15 +1,23 @@
-// Waits for a condition in tests instead of sleeping: polls `predicate` until it is truthy or the
-// timeout passes, then throws with what was awaited. Works with sync and async predicates.
+// Waits for a condition instead of sleeping: polls `predicate` until it returns a truthy value
+// (which is returned) or the time is up (which throws, naming what was awaited).
 export async function waitFor<T>(
   predicate: () => T | Promise<T>,
   timeoutMs = 5000,
   what = 'condition',
-): Promise<T> {
+  intervalMs = 10,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    const value = await predicate();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`waitFor: timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    try {
+      const v = await predicate();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

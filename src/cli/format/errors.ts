@@ -1,8 +1,8 @@
 // How ferryctl words failures on stderr: agent errors as `error CODE: message (field …)`,
 // an unreachable agent with the socket path and the reason.
-import type { AgentError, AgentUnreachableError } from '../client.js';
+import type { AgentUnreachableError } from '../client.js';
 
-export function formatAgentError(e: Pick<AgentError, 'code' | 'message' | 'field'>): string {
+export function formatAgentError(e: { code: string; message: string; field?: string | undefined }): string {
   return `error ${e.code}: ${e.message}${e.field ? ` (field ${e.field})` : ''}`;
 }
 

@@ -1,0 +1,227 @@
+// One download attempt: streams the response into a part file beside the target and renames it when
+// whole. Invariant: the part file only ever holds a prefix of ONE representation, the one whose
+// validators were last given to onResumeState; its size on disk is the resume offset.
+import { once } from 'node:events';
+import { mkdir, open, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Hash } from 'node:crypto';
+import type { TransferRecord } from '../model/transfer.js';
+import { FerryError } from '../errors.js';
+import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
+import type { AttemptControl } from './attempt-control.js';
+import { failureFromError, failureFromStatus } from './classify-failure.js';
+import { requestFollowingRedirects, type FinalResponse } from './follow-redirects.js';
+import { hashPrefix, promotePart, sizeOrZero, truncateTo } from './part-file.js';
+import { partPath } from './request-checks.js';
+import { baseHeaders, headerOf } from './request-headers.js';
+
+// POLICY.md §3: over this size a server should honour Range; without it we warn.
+const RANGE_EXPECTED_ABOVE = 5 * 1024 * 1024;
+const WRITE_HIGH_WATER = 1024 * 1024;
+const BODY_HIGH_WATER = 256 * 1024;
+
+interface ContentRange {
+  start: number;
+  total: number | null;
+}
+
+function parseContentRange(v: string | undefined): ContentRange | null {
+  const m = v ? /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(v.trim()) : null;
+  if (!m) return null;
+  return { start: Number(m[1]), total: m[3] === '*' ? null : Number(m[3]) };
+}
+
+function parseLength(v: string | undefined): number | null {
+  return v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : null;
+}
+
+const isStrong = (etag: string | undefined): etag is string => !!etag && !etag.startsWith('W/');
+
+/** Did the representation change since the stored validators? Only compares what both sides have. */
+function validatorChanged(t: TransferRecord, res: FinalResponse): boolean {
+  const etag = headerOf(res.headers, 'etag');
+  if (isStrong(t.resume.etag)) return etag !== t.resume.etag;
+  const lm = headerOf(res.headers, 'last-modified');
+  return !!t.resume.lastModified && lm !== t.resume.lastModified;
+}
+
+type Pass = { restart: true } | { result: AttemptResult };
+
+export async function runDownload(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
+  const part = partPath(ctx.abs);
+  await mkdir(path.dirname(ctx.abs), { recursive: true });
+  let offset = await sizeOrZero(part);
+  const validator = isStrong(t.resume.etag) ? t.resume.etag : t.resume.lastModified;
+  // Range is meaningful for GET only; without a validator a resumed part could splice two versions.
+  if (offset > 0 && (t.method !== 'GET' || !validator)) {
+    await truncateTo(part, 0);
+    offset = 0;
+  }
+  // At most one restart inside an attempt: a server that ignored If-Range on a 206.
+  for (let pass = 0; pass < 2; pass++) {
+    const r = await downloadPass(t, ctx, ctl, cb, part, offset, offset > 0 ? validator : undefined);
+    if ('result' in r) return r.result;
+    await truncateTo(part, 0);
+    offset = 0;
+  }
+  return { outcome: 'retry', error: new FerryError('PROTOCOL_ERROR', 'server keeps answering ranges inconsistently'), retryAfterMs: null, bytesTransferred: 0 };
+}
+
+async function downloadPass(
+  t: TransferRecord,
+  ctx: RunContext,
+  ctl: AttemptControl,
+  cb: AttemptCallbacks,
+  part: string,
+  offset: number,
+  validator: string | undefined,
+): Promise<Pass> {
+  const headers = baseHeaders(t, ctx.transfers);
+  if (validator !== undefined) {
+    headers['range'] = `bytes=${offset}-`;
+    headers['if-range'] = validator;
+  }
+  let hash: Hash | null = null;
+  if (t.sha256) hash = await hashPrefix(part, offset);
+  let res: FinalResponse;
+  try {
+    res = await requestFollowingRedirects(ctx.dispatcher, t.url, { method: t.method, headers }, {
+      maxRedirects: ctx.transfers.maxRedirects,
+      signal: ctl.signal,
+      highWaterMark: BODY_HIGH_WATER,
+    });
+  } catch (e) {
+    return { result: await settle(e, ctl, part) };
+  }
+  ctl.touch();
+  const status = res.statusCode;
+  if (status === 416 && offset > 0) {
+    await res.body.dump().catch(() => undefined);
+    // Already whole (e.g. killed between the last byte and the rename): finish it.
+    const cr = /\*\/(\d+)/.exec(headerOf(res.headers, 'content-range') ?? '');
+    if (cr && Number(cr[1]) === offset) return { result: await finish(t, ctl, part, ctx.abs, offset, hash) };
+    return { restart: true };
+  }
+  if (status < 200 || status >= 300) {
+    await res.body.dump().catch(() => undefined);
+    return { result: { ...failureFromStatus(status, res.headers, ctx.now()), bytesTransferred: offset } as AttemptResult };
+  }
+  const length = parseLength(headerOf(res.headers, 'content-length'));
+  let total: number | null;
+  if (status === 206) {
+    const cr = parseContentRange(headerOf(res.headers, 'content-range'));
+    if (!cr || cr.start !== offset || (offset > 0 && validatorChanged(t, res))) {
+      await res.body.destroy();
+      return { restart: true };
+    }
+    total = cr.total ?? (length === null ? null : offset + length);
+  } else {
+    // A full answer: a new representation or a server that ignores Range. Start over with it.
+    const rangesOk = /\bbytes\b/i.test(headerOf(res.headers, 'accept-ranges') ?? '');
+    if (offset > 0) {
+      if (!validatorChanged(t, res)) {
+        cb.onWarning({ code: 'no-range-support', message: 'the server ignored the Range request; the download restarted from zero' });
+      }
+      await truncateTo(part, 0);
+      offset = 0;
+      if (hash) hash = await hashPrefix(part, 0);
+    } else if (t.method === 'GET' && !rangesOk && (length === null || length > RANGE_EXPECTED_ABOVE)) {
+      cb.onWarning({ code: 'no-range-support', message: 'the server does not accept byte ranges; an interruption restarts this download from zero' });
+    }
+    const etag = headerOf(res.headers, 'etag');
+    const lastModified = headerOf(res.headers, 'last-modified');
+    // Persist before the first byte lands, so the bytes on disk always match the stored validators.
+    cb.onResumeState({
+      ...(isStrong(etag) ? { etag } : {}),
+      ...(lastModified ? { lastModified } : {}),
+    });
+    total = length;
+  }
+  cb.onProgress(offset, total);
+  const received = await writeBody(res, part, offset, total, hash, ctl, cb);
+  if ('error' in received) return { result: await settle(received.error, ctl, part, length, received.bytes) };
+  if ((length !== null && received.bytes !== length) || (total !== null && offset + received.bytes !== total)) {
+    return {
+      result: {
+        outcome: 'retry',
+        error: new FerryError('LENGTH_MISMATCH', `body had ${received.bytes} bytes, headers announced ${length ?? total}`),
+        retryAfterMs: null,
+        bytesTransferred: await sizeOrZero(part),
+      },
+    };
+  }
+  return { result: await finish(t, ctl, part, ctx.abs, offset + received.bytes, hash) };
+}
+
+/** Appends the body to the part file; on error, flushes what arrived (a valid prefix) and reports it. */
+async function writeBody(
+  res: FinalResponse,
+  part: string,
+  offset: number,
+  total: number | null,
+  hash: Hash | null,
+  ctl: AttemptControl,
+  cb: AttemptCallbacks,
+): Promise<{ bytes: number } | { bytes: number; error: unknown }> {
+  const fh = await open(part, 'a');
+  const out = fh.createWriteStream({ highWaterMark: WRITE_HIGH_WATER, autoClose: false });
+  let bytes = 0;
+  let failure: unknown = null;
+  try {
+    for await (const chunk of res.body) {
+      const buf = chunk as Buffer;
+      bytes += buf.length;
+      hash?.update(buf);
+      ctl.touch();
+      cb.onProgress(offset + bytes, total);
+      if (!out.write(buf)) await once(out, 'drain', { signal: ctl.signal });
+    }
+  } catch (e) {
+    failure = e;
+  }
+  try {
+    out.end();
+    await once(out, 'finish');
+    if (failure === null) await fh.sync();
+  } catch (e) {
+    failure ??= e;
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+  return failure === null ? { bytes } : { bytes, error: failure };
+}
+
+/** Maps an error to the attempt result, with the part size on disk as the progress kept. */
+async function settle(e: unknown, ctl: AttemptControl, part: string, length: number | null = null, got = 0): Promise<AttemptResult> {
+  const bytesTransferred = await sizeOrZero(part).catch(() => 0);
+  const why = ctl.stopReason();
+  if (why === 'external') return { outcome: 'aborted', bytesTransferred };
+  if (why === 'no-progress') {
+    return { outcome: 'retry', error: new FerryError('NO_PROGRESS', 'no byte received within the no-progress timeout', { cause: e }), retryAfterMs: null, bytesTransferred };
+  }
+  const code = (e as { code?: string } | null)?.code;
+  if (length !== null && got < length && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) {
+    const error = new FerryError('LENGTH_MISMATCH', `connection closed after ${got} of ${length} body bytes`, { cause: e });
+    return { outcome: 'retry', error, retryAfterMs: null, bytesTransferred };
+  }
+  const f = failureFromError(e);
+  return f.outcome === 'retry' ? { ...f, bytesTransferred } : f;
+}
+
+async function finish(t: TransferRecord, ctl: AttemptControl, part: string, abs: string, size: number, hash: Hash | null): Promise<AttemptResult> {
+  ctl.pauseWatchdog();
+  try {
+    if (hash && t.sha256) {
+      const got = hash.digest('hex');
+      if (got !== t.sha256.toLowerCase()) {
+        await rm(part, { force: true });
+        return { outcome: 'failed', error: new FerryError('CHECKSUM_MISMATCH', `sha256 of the downloaded file is ${got}, expected ${t.sha256}`) };
+      }
+    }
+    await promotePart(part, abs);
+    return { outcome: 'completed', bytesTransferred: size, totalBytes: size };
+  } catch (e) {
+    const f = failureFromError(e);
+    return f.outcome === 'retry' ? { ...f, bytesTransferred: await sizeOrZero(part) } : f;
+  }
+}

@@ -1,0 +1,53 @@
+// One plain upload attempt (PUT, or POST with direction upload): the whole file streamed with a
+// Content-Length. Nothing survives an interruption, so a retry always starts from byte 0.
+import type { TransferRecord } from '../model/transfer.js';
+import { FerryError } from '../errors.js';
+import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
+import type { AttemptControl } from './attempt-control.js';
+import { failureFromError, failureFromStatus } from './classify-failure.js';
+import { requestFollowingRedirects } from './follow-redirects.js';
+import { baseHeaders } from './request-headers.js';
+import { checkSource, fileChunks } from './upload-source.js';
+
+export async function runPlainUpload(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
+  const src = await checkSource(t, ctx.abs, ctl);
+  if ('result' in src) return src.result;
+  const { size } = src;
+  const headers = baseHeaders(t, ctx.transfers);
+  headers['content-length'] = String(size);
+  if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/octet-stream';
+  let sent = 0;
+  cb.onProgress(0, size);
+  const body = (): AsyncIterable<Uint8Array> => {
+    sent = 0;
+    return fileChunks(ctx.abs, 0, (n) => {
+      sent += n;
+      ctl.touch();
+      cb.onProgress(sent, size);
+    });
+  };
+  try {
+    const res = await requestFollowingRedirects(ctx.dispatcher, t.url, { method: t.method, headers, body }, {
+      maxRedirects: ctx.transfers.maxRedirects,
+      signal: ctl.signal,
+    });
+    await res.body.dump().catch(() => undefined);
+    // 303 after an upload: accepted, the result lives elsewhere (see follow-redirects).
+    if ((res.statusCode >= 200 && res.statusCode < 300) || res.statusCode === 303) {
+      if (sent !== size) {
+        // The server answered before reading everything: it did not store our file.
+        return { outcome: 'retry', error: new FerryError('LENGTH_MISMATCH', `server answered after ${sent} of ${size} bytes`), retryAfterMs: null, bytesTransferred: 0 };
+      }
+      return { outcome: 'completed', bytesTransferred: size, totalBytes: size };
+    }
+    return { ...failureFromStatus(res.statusCode, res.headers, ctx.now()), bytesTransferred: 0 } as AttemptResult;
+  } catch (e) {
+    const why = ctl.stopReason();
+    if (why === 'external') return { outcome: 'aborted', bytesTransferred: 0 };
+    if (why === 'no-progress') {
+      return { outcome: 'retry', error: new FerryError('NO_PROGRESS', 'no byte sent or answered within the no-progress timeout', { cause: e }), retryAfterMs: null, bytesTransferred: 0 };
+    }
+    const f = failureFromError(e);
+    return f.outcome === 'retry' ? { ...f, bytesTransferred: 0 } : f;
+  }
+}

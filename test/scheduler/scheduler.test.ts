@@ -1,0 +1,150 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { defaultConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { FerryError } from '../../src/errors.js';
+import type { TransferRecord } from '../../src/model/transfer.js';
+import { TransferStore } from '../../src/queue/store.js';
+import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../../src/scheduler/runner.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { MutableConditions } from '../support/mutable-conditions.js';
+import { makeTempDir } from '../support/tmp.js';
+import { waitFor } from '../support/wait.js';
+import { record } from '../support/records.js';
+
+/** A runner whose attempts the test finishes by hand; an aborted attempt ends as 'aborted'. */
+class ScriptedRunner implements AttemptRunner {
+  calls: Array<{ id: string; signal: AbortSignal; cb: AttemptCallbacks; finish(r: AttemptResult): void }> = [];
+  runAttempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
+    return new Promise((resolve) => {
+      this.calls.push({ id: t.id, signal, cb, finish: resolve });
+      signal.addEventListener('abort', () => resolve({ outcome: 'aborted', bytesTransferred: t.bytesTransferred }));
+    });
+  }
+  live(): string[] {
+    return this.calls.filter((c) => !c.signal.aborted).map((c) => c.id);
+  }
+}
+
+describe('Scheduler', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  let store: TransferStore;
+  let cond: MutableConditions;
+  let runner: ScriptedRunner;
+  let sched: Scheduler;
+  let cfg: Config;
+  const limits = { perClient: 25, total: 500 };
+
+  beforeEach(() => {
+    dir = makeTempDir();
+    store = TransferStore.open(dir.path);
+    cond = new MutableConditions();
+    runner = new ScriptedRunner();
+    cfg = defaultConfig();
+    sched = new Scheduler({ store, conditions: cond, runners: { http: runner }, config: () => cfg, log: pino({ level: 'silent' }) });
+  });
+  afterEach(async () => {
+    await sched.shutdown();
+    store.close();
+    dir.cleanup();
+  });
+
+  it('runs at most `concurrency` transfers and tells the others why they wait', () => {
+    for (const id of ['a', 'b', 'c']) store.insert(record(id, 'x', { totalBytes: 1000 }), limits);
+    sched.start();
+    expect(runner.live()).toEqual(['a', 'b']);
+    expect(store.get('c')).toMatchObject({ state: 'waiting', reasons: [expect.objectContaining({ code: 'concurrency-limit' })] });
+  });
+
+  it('starts the next transfer when one completes', async () => {
+    for (const id of ['a', 'b', 'c']) store.insert(record(id, 'x', { totalBytes: 1000 }), limits);
+    sched.start();
+    runner.calls[0]!.finish({ outcome: 'completed', bytesTransferred: 1000, totalBytes: 1000 });
+    await waitFor(() => runner.live().includes('c'), 2000, 'c to start');
+    expect(store.get('a')!.state).toBe('completed');
+  });
+
+  it('pauses a running transfer when conditions stop allowing it, keeps its bytes, and resumes it when they allow again', async () => {
+    store.insert(record('big', 'x', { totalBytes: 30 * 1024 * 1024 }), limits);
+    sched.start();
+    expect(runner.live()).toEqual(['big']);
+    runner.calls[0]!.cb.onProgress(4096, 30 * 1024 * 1024);
+    cond.set((c) => {
+      c.network = { kind: 'cellular', interface: 'wwan0', generation: '4g', metered: true, roaming: false };
+    });
+    await waitFor(() => store.get('big')!.state === 'waiting', 2000, 'pause');
+    const t = store.get('big')!;
+    expect(t.reasons.map((r) => r.code)).toContain('needs-wifi');
+    expect(t.bytesTransferred).toBe(4096);
+    cond.set((c) => {
+      c.network = { kind: 'wifi', interface: 'wlan0', generation: null, metered: false, roaming: false };
+    });
+    await waitFor(() => runner.live().length === 1, 2000, 'restart');
+    expect(store.get('big')!.state).toBe('running');
+    expect(runner.calls).toHaveLength(2);
+  });
+
+  it('backs off after a transient failure and fails once attempts are used up', async () => {
+    store.insert(record('r', 'x', { totalBytes: 10, retry: { backoff: 'linear', initialDelayS: 0.05, maxDelayS: 1, maxAttempts: 2 } }), limits);
+    sched.start();
+    runner.calls[0]!.finish({ outcome: 'retry', error: new FerryError('HTTP_STATUS', 'HTTP 503'), retryAfterMs: null, bytesTransferred: 0 });
+    await waitFor(() => store.get('r')!.state === 'waiting', 2000, 'backoff');
+    expect(store.get('r')!.reasons[0]!.code).toBe('backoff-until');
+    expect(store.get('r')!.lastError).toMatchObject({ code: 'HTTP_STATUS' });
+    await waitFor(() => runner.calls.length === 2, 3000, 'second attempt');
+    runner.calls[1]!.finish({ outcome: 'retry', error: new FerryError('HTTP_STATUS', 'HTTP 503'), retryAfterMs: null, bytesTransferred: 0 });
+    await waitFor(() => store.get('r')!.state === 'failed', 2000, 'failure');
+    expect(store.get('r')!.error).toMatchObject({ code: 'RETRIES_EXHAUSTED' });
+  });
+
+  it('honours a Retry-After longer than its own backoff', async () => {
+    store.insert(record('ra', 'x', { totalBytes: 10, retry: { backoff: 'linear', initialDelayS: 0, maxDelayS: 0, maxAttempts: 5 } }), limits);
+    sched.start();
+    const before = Date.now();
+    runner.calls[0]!.finish({ outcome: 'retry', error: new FerryError('HTTP_STATUS', 'HTTP 429'), retryAfterMs: 120_000, bytesTransferred: 0 });
+    await waitFor(() => store.get('ra')!.nextAttemptAt, 2000, 'nextAttemptAt');
+    expect(Date.parse(store.get('ra')!.nextAttemptAt!)).toBeGreaterThanOrEqual(before + 119_000);
+  });
+
+  it('client pause stops the attempt and resume puts it back in line', async () => {
+    store.insert(record('p', 'x', { totalBytes: 10 }), limits);
+    sched.start();
+    sched.pause('p');
+    await waitFor(() => store.get('p')!.state === 'paused', 2000, 'paused');
+    expect(() => sched.resume('nope')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    sched.resume('p');
+    await waitFor(() => store.get('p')!.state === 'running', 2000, 'running again');
+  });
+
+  it('cancel ends a transfer for good and a second cancel of another final state is refused', async () => {
+    store.insert(record('c1', 'x', { totalBytes: 10 }), limits);
+    store.insert(record('c2', 'x', { totalBytes: 10, state: 'completed' }), limits);
+    sched.start();
+    await sched.cancel('c1');
+    expect(store.get('c1')!.state).toBe('cancelled');
+    await expect(sched.cancel('c2')).rejects.toMatchObject({ code: 'WRONG_STATE' });
+  });
+
+  it('puts transfers that were running at a crash back in line on start', () => {
+    store.insert(record('crashed', 'x', { totalBytes: 10, state: 'running', bytesTransferred: 5 }), limits);
+    cfg.policy.concurrency = 1;
+    store.insert(record('first', 'x', { totalBytes: 10, expedited: true }), limits);
+    sched.start();
+    expect(runner.live()).toEqual(['first']);
+    expect(store.get('crashed')).toMatchObject({ state: 'waiting', bytesTransferred: 5 });
+  });
+
+  it('records the preference switch when a download grows past the cellular cap', async () => {
+    cond.set((c) => {
+      c.network = { kind: 'cellular', interface: 'wwan0', generation: '4g', metered: true, roaming: false };
+    });
+    store.insert(record('grow', 'x', { totalBytes: null, preferences: 'allowCellularAndBattery' }), limits);
+    cfg.policy.unknownSize = 'allow';
+    sched.start();
+    expect(runner.live()).toEqual(['grow']);
+    runner.calls[0]!.cb.onProgress(1024, 48 * 1024 * 1024);
+    await waitFor(() => store.get('grow')!.state === 'waiting', 2000, 'switch');
+    expect(store.get('grow')!.preferences).toBe('allowBattery');
+    expect(store.get('grow')!.reasons[0]!.message).toMatch(/48 MB/);
+  });
+});
