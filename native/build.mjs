@@ -45,5 +45,7 @@ if (!gyp) {
 const nodedir = findNodedir();
 const args = [gyp, 'rebuild', ...(nodedir ? [`--nodedir=${nodedir}`] : []), ...process.argv.slice(2)];
 if (!nodedir) console.warn('build:native: no local Node headers found; node-gyp will try to download them');
-const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+// node-gyp prefers npm_config_nodedir over --nodedir, so an empty or stale one must not leak through.
+const env = nodedir ? { ...process.env, npm_config_nodedir: nodedir } : process.env;
+const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 process.exit(run.status ?? 1);

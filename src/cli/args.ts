@@ -99,7 +99,7 @@ function describeParseError(e: unknown): string {
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const m = /Option '([^']+)'/.exec(msg);
-      return m?.[1] && /argument missing/.test(msg) ? `option ${m[1].replace(/^-\w, /, '')} needs a value` : msg;
+      return m?.[1] && /argument missing/.test(msg) ? `option ${m[1].replace(/^-\w, /, '').replace(/ <value>$/, '')} needs a value` : msg;
     }
     default:
       return msg;

@@ -4,6 +4,9 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { Constraints, Preferences, Reason, TransferState, Warning } from '../model/transfer.js';
 import type { Conditions } from '../conditions/snapshot.js';
+import { SseParser, type ApiEvent } from './sse-parser.js';
+
+export { SseParser, type ApiEvent };
 
 /** A transfer as the API serves it (API.md "Transfer"); fields beyond the contract are optional. */
 export interface ApiTransfer {
@@ -50,11 +53,6 @@ export interface TransferRequest {
 export interface Health {
   status: string;
   version: string;
-}
-
-export interface ApiEvent {
-  event: string;
-  data: unknown;
 }
 
 /** The agent answered with a non-2xx status; code/message/field come from its error body. */
@@ -259,48 +257,4 @@ export function unreachable(socketPath: string, e: unknown): AgentUnreachableErr
   };
   const reason = (errno && reasons[errno]) ?? (e instanceof Error ? e.message : String(e));
   return new AgentUnreachableError(socketPath, reason, errno, { cause: e });
-}
-
-/** Incremental text/event-stream parser (WHATWG SSE): `event:`, multi-line `data:`, comments, CR/LF/CRLF. */
-export class SseParser {
-  private buf = '';
-  private eventName = '';
-  private data: string[] = [];
-
-  push(chunk: string): ApiEvent[] {
-    this.buf += chunk;
-    const out: ApiEvent[] = [];
-    for (;;) {
-      const m = /\r\n|\r|\n/.exec(this.buf);
-      // A trailing lone CR may be the first half of CRLF: wait for the next chunk.
-      if (!m || (m[0] === '\r' && m.index === this.buf.length - 1)) break;
-      const line = this.buf.slice(0, m.index);
-      this.buf = this.buf.slice(m.index + m[0].length);
-      const ev = this.line(line);
-      if (ev) out.push(ev);
-    }
-    return out;
-  }
-
-  private line(line: string): ApiEvent | undefined {
-    if (line === '') {
-      if (this.data.length === 0) {
-        this.eventName = '';
-        return undefined;
-      }
-      const text = this.data.join('\n');
-      const ev = { event: this.eventName || 'message', data: tryParse(text) ?? text };
-      this.eventName = '';
-      this.data = [];
-      return ev;
-    }
-    if (line.startsWith(':')) return undefined;
-    const colon = line.indexOf(':');
-    const name = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (name === 'event') this.eventName = value;
-    else if (name === 'data') this.data.push(value);
-    return undefined;
-  }
 }

@@ -25,6 +25,8 @@ export interface DataPlanConditions {
   state: 'ok' | 'approaching' | 'over';
   usedBytes: number;
   limitBytes: number | null;
+  /** The interface whose plan this is (the primary link's). */
+  interface?: string | null;
 }
 
 export interface StorageConditions {

@@ -40,6 +40,16 @@ export type Decision =
   | { action: 'fail'; reason: Reason };
 
 const RUN: Decision = Object.freeze({ action: 'run' }) as Decision;
+// Reasons without parameters are shared frozen objects: built once here, not looked up per transfer.
+const NO_NETWORK = reason('no-network');
+const ROAMING = reason('roaming');
+const SLOW_2G = reason('slow-network-2g');
+const OVER_PLAN = reason('over-data-plan');
+const NEEDS_WIFI = reason('needs-wifi');
+const METERED = reason('metered');
+const UNKNOWN_SIZE = reason('unknown-size');
+const NEEDS_POWER = reason('needs-external-power');
+const NEEDS_CHARGING = reason('needs-charging');
 
 function add(list: Reason[] | null, r: Reason): Reason[] {
   if (list === null) return [r];
@@ -75,45 +85,45 @@ export function decide(
   // Network rules: HTTP only. A device-sync job talks to a local device, not the network (§6).
   if (http) {
     if (net === 'none') {
-      reasons = add(reasons, reason('no-network'));
+      reasons = add(reasons, NO_NETWORK);
     } else {
       if (net === 'cellular') {
         // Roaming and the data plan concern the cellular link only, and only while it is the active one.
         if (c.network.roaming && !(t.userInitiated && p.roamingAllowUserInitiated)) {
-          reasons = add(reasons, reason('roaming'));
+          reasons = add(reasons, ROAMING);
         }
         if (p.slow2gUserInitiatedOnly && c.network.generation === '2g' && !t.userInitiated) {
-          reasons = add(reasons, reason('slow-network-2g'));
+          reasons = add(reasons, SLOW_2G);
         }
-        if (c.dataPlan.state === 'over' && !t.userInitiated) reasons = add(reasons, reason('over-data-plan'));
+        if (c.dataPlan.state === 'over' && !t.userInitiated) reasons = add(reasons, OVER_PLAN);
         if (t.direction === 'download' && size > p.downloadCaps.cellularBytes) {
           // WP8: the preferences change so the download needs Wi-Fi. Only cellular is taken away, so a
           // client's demand for external power survives (allowCellular → none, not → allowBattery).
           if (allowsCellular(prefs)) switchPreferences = withoutCellular(prefs);
           reasons = add(reasons, reason('needs-wifi', { sizeBytes: size, capBytes: p.downloadCaps.cellularBytes }));
         } else if (!allowsCellular(prefs)) {
-          reasons = add(reasons, reason('needs-wifi'));
+          reasons = add(reasons, NEEDS_WIFI);
         }
         if (t.direction === 'upload' && size > p.uploadCaps.cellularBytes) {
           reasons = add(reasons, reason('too-large-for-cellular', { sizeBytes: size, capBytes: p.uploadCaps.cellularBytes }));
         }
       }
-      if (t.constraints.unmetered && c.network.metered) reasons = add(reasons, reason('metered'));
+      if (t.constraints.unmetered && c.network.metered) reasons = add(reasons, METERED);
       // Unknown size: possibly large, so only under the conditions of preferences "none".
       if (t.totalBytes === null && p.unknownSize !== 'allow' && (net === 'cellular' || onBattery)) {
-        reasons = add(reasons, reason('unknown-size'));
+        reasons = add(reasons, UNKNOWN_SIZE);
       }
     }
   }
 
   // Power and storage: every kind of job.
-  if (onBattery && !allowsBattery(prefs)) reasons = add(reasons, reason('needs-external-power'));
+  if (onBattery && !allowsBattery(prefs)) reasons = add(reasons, NEEDS_POWER);
   if (http && onBattery && t.direction === 'upload' && size > p.uploadCaps.batteryBytes) {
     reasons = add(reasons, reason('too-large-for-battery', { sizeBytes: size, capBytes: p.uploadCaps.batteryBytes }));
   }
   const cs = t.constraints;
   // "charging" as Android means it: plugged in. A mains-only gateway never reports charging but is plugged in.
-  if (cs.charging && onBattery && !c.power.charging) reasons = add(reasons, reason('needs-charging'));
+  if (cs.charging && onBattery && !c.power.charging) reasons = add(reasons, NEEDS_CHARGING);
   if (cs.batteryNotLow && onBattery && !c.power.charging) {
     const pct = c.power.batteryPercent;
     if (pct !== null && pct <= p.batteryLowPercent) {
@@ -124,7 +134,7 @@ export function decide(
 
   if (t.nextAttemptAt !== null) {
     const until = Date.parse(t.nextAttemptAt);
-    if (until > now) reasons = add(reasons, reason('backoff-until', { untilMs: until }));
+    if (until > now) reasons = add(reasons, reason('backoff-until', { untilIso: t.nextAttemptAt }));
   }
 
   if (run !== undefined && http) {

@@ -39,8 +39,9 @@ export interface ReasonParams {
   sizeBytes?: number;
   /** The cap the size is compared with. */
   capBytes?: number;
-  /** backoff-until: epoch ms before which no attempt starts. */
+  /** backoff-until: when the next attempt may start, as epoch ms or as an ISO string (used as given). */
   untilMs?: number;
+  untilIso?: string;
   /** slow-transfer: measured and minimum rate. */
   rateBitsPerS?: number;
   floorBitsPerS?: number;
@@ -127,7 +128,7 @@ export const REASON_TEMPLATES: Readonly<Record<ReasonCode, Template>> = {
       ? 'waits: storage is low (constraint storageNotLow)'
       : `waits: storage is low, ${formatSize(p.freeBytes)} free (constraint storageNotLow)`,
   'backoff-until': (p) =>
-    `waits until ${p.untilMs === undefined ? 'later' : new Date(p.untilMs).toISOString()} before the next attempt (backoff)`,
+    `waits until ${p.untilIso ?? (p.untilMs === undefined ? 'later' : new Date(p.untilMs).toISOString())} before the next attempt (backoff)`,
   'slow-transfer': (p) =>
     `paused: ${formatRate(p.rateBitsPerS ?? 0)} over the last ${formatDuration(p.windowS ?? 0)} is under the ` +
     `${formatRate(p.floorBitsPerS ?? 0)} floor for ${p.network ?? 'this network'}; retries later with backoff`,
@@ -165,6 +166,7 @@ for (const code of [
 ] as const) {
   FIXED[code] = Object.freeze({ code, message: REASON_TEMPLATES[code]({}) });
 }
+const NO_PARAMS: ReasonParams = Object.freeze({});
 const PLAIN_NEEDS_WIFI: Reason = Object.freeze({ code: 'needs-wifi', message: REASON_TEMPLATES['needs-wifi']({}) });
 
 /** A reason with its human sentence. Codes that take no parameters return a shared frozen object. */
@@ -172,7 +174,7 @@ export function reason(code: ReasonCode, params?: ReasonParams): Reason {
   const fixed = FIXED[code];
   if (fixed) return fixed;
   if (code === 'needs-wifi' && (!params || !hasSize(params))) return PLAIN_NEEDS_WIFI;
-  return { code, message: REASON_TEMPLATES[code](params ?? {}) };
+  return { code, message: REASON_TEMPLATES[code](params ?? NO_PARAMS) };
 }
 
 export function isFailCode(code: string): code is FailCode {

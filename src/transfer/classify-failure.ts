@@ -2,6 +2,7 @@
 // library error once as `cause`. The split follows the engine contract: network, 5xx, 408, 429 and
 // short bodies retry; other 4xx, untrusted TLS and local permission problems fail.
 import { FerryError } from '../errors.js';
+import type { AttemptResult } from './attempt.js';
 
 export type Failure =
   | { outcome: 'retry'; error: FerryError; retryAfterMs: number | null }
@@ -86,4 +87,9 @@ export function failureFromStatus(status: number, headers: Record<string, string
   const error = new FerryError('HTTP_STATUS', `server answered HTTP ${status}`);
   if (status === 408 || status === 429 || status >= 500) return retry(error, parseRetryAfter(headers['retry-after'], now));
   return failed(error);
+}
+
+/** A Failure as an attempt result; `bytesTransferred` is the progress a retry keeps. */
+export function withBytes(f: Failure, bytesTransferred: number): AttemptResult {
+  return f.outcome === 'retry' ? { ...f, bytesTransferred } : f;
 }

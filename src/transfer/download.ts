@@ -9,7 +9,7 @@ import type { TransferRecord } from '../model/transfer.js';
 import { FerryError } from '../errors.js';
 import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
-import { failureFromError, failureFromStatus } from './classify-failure.js';
+import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { requestFollowingRedirects, type FinalResponse } from './follow-redirects.js';
 import { hashPrefix, promotePart, sizeOrZero, truncateTo } from './part-file.js';
 import { partPath } from './request-checks.js';
@@ -104,7 +104,7 @@ async function downloadPass(
   }
   if (status < 200 || status >= 300) {
     await res.body.dump().catch(() => undefined);
-    return { result: { ...failureFromStatus(status, res.headers, ctx.now()), bytesTransferred: offset } as AttemptResult };
+    return { result: withBytes(failureFromStatus(status, res.headers, ctx.now()), offset) };
   }
   const length = parseLength(headerOf(res.headers, 'content-length'));
   let total: number | null;
@@ -204,8 +204,7 @@ async function settle(e: unknown, ctl: AttemptControl, part: string, length: num
     const error = new FerryError('LENGTH_MISMATCH', `connection closed after ${got} of ${length} body bytes`, { cause: e });
     return { outcome: 'retry', error, retryAfterMs: null, bytesTransferred };
   }
-  const f = failureFromError(e);
-  return f.outcome === 'retry' ? { ...f, bytesTransferred } : f;
+  return withBytes(failureFromError(e), bytesTransferred);
 }
 
 async function finish(t: TransferRecord, ctl: AttemptControl, part: string, abs: string, size: number, hash: Hash | null): Promise<AttemptResult> {
@@ -221,7 +220,6 @@ async function finish(t: TransferRecord, ctl: AttemptControl, part: string, abs:
     await promotePart(part, abs);
     return { outcome: 'completed', bytesTransferred: size, totalBytes: size };
   } catch (e) {
-    const f = failureFromError(e);
-    return f.outcome === 'retry' ? { ...f, bytesTransferred: await sizeOrZero(part) } : f;
+    return withBytes(failureFromError(e), await sizeOrZero(part).catch(() => 0));
   }
 }

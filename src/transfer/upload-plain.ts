@@ -4,7 +4,7 @@ import type { TransferRecord } from '../model/transfer.js';
 import { FerryError } from '../errors.js';
 import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
-import { failureFromError, failureFromStatus } from './classify-failure.js';
+import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { requestFollowingRedirects } from './follow-redirects.js';
 import { baseHeaders } from './request-headers.js';
 import { checkSource, fileChunks } from './upload-source.js';
@@ -40,14 +40,13 @@ export async function runPlainUpload(t: TransferRecord, ctx: RunContext, ctl: At
       }
       return { outcome: 'completed', bytesTransferred: size, totalBytes: size };
     }
-    return { ...failureFromStatus(res.statusCode, res.headers, ctx.now()), bytesTransferred: 0 } as AttemptResult;
+    return withBytes(failureFromStatus(res.statusCode, res.headers, ctx.now()), 0);
   } catch (e) {
     const why = ctl.stopReason();
     if (why === 'external') return { outcome: 'aborted', bytesTransferred: 0 };
     if (why === 'no-progress') {
       return { outcome: 'retry', error: new FerryError('NO_PROGRESS', 'no byte sent or answered within the no-progress timeout', { cause: e }), retryAfterMs: null, bytesTransferred: 0 };
     }
-    const f = failureFromError(e);
-    return f.outcome === 'retry' ? { ...f, bytesTransferred: 0 } : f;
+    return withBytes(failureFromError(e), 0);
   }
 }

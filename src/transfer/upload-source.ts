@@ -6,7 +6,7 @@ import type { TransferRecord } from '../model/transfer.js';
 import { FerryError } from '../errors.js';
 import type { AttemptResult } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
-import { failureFromError } from './classify-failure.js';
+import { failureFromError, withBytes } from './classify-failure.js';
 import { hashFile } from './part-file.js';
 
 const READ_CHUNK = 256 * 1024;
@@ -23,8 +23,7 @@ export async function checkSource(t: TransferRecord, abs: string, ctl: AttemptCo
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       return { result: { outcome: 'failed', error: new FerryError('FILE_NOT_FOUND', `upload source ${t.path} does not exist`, { cause: e }) } };
     }
-    const f = failureFromError(e);
-    return { result: f.outcome === 'retry' ? { ...f, bytesTransferred: 0 } : f };
+    return { result: withBytes(failureFromError(e), 0) };
   }
   if (t.sha256) {
     // Refuse to send a file that is not the one the client meant; hashing is local work, not a stall.

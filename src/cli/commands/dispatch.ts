@@ -36,7 +36,10 @@ export async function main(argv: readonly string[], io: CliIo, commands: readonl
       io.stdout.write(commandHelp(cmd));
       return EXIT.OK;
     }
-    if (cl.positionals.length < cmd.positionals.min) throw new UsageError(`missing argument: ${cmd.name} ${cmd.args}`, cmd.name);
+    if (cl.positionals.length < cmd.positionals.min) {
+      const required = cmd.args.split(' ').filter((a) => /^[A-Z]/.test(a));
+      throw new UsageError(`missing ${required[cl.positionals.length] ?? 'argument'}`, cmd.name);
+    }
     if (cl.positionals.length > cmd.positionals.max) {
       throw new UsageError(`unexpected argument '${cl.positionals[cmd.positionals.max]}'`, cmd.name);
     }

@@ -82,7 +82,6 @@ async function follow(ctx: CommandContext, events: AsyncIterable<ApiEvent>, plan
       view?.conditions(ev.data as Conditions);
     }
   }
-  view?.end();
   if (io.signal?.aborted) return EXIT.INTERRUPTED;
   throw new AgentUnreachableError(ctx.client.socketPath, 'the agent closed the event stream', undefined);
 }

@@ -1,7 +1,7 @@
 // Progress of a followed transfer: a rate estimated over a sliding window of observed byte counts
 // (the agent sends progress at most ~2/s), and the one-line bar drawn on a TTY.
 import type { ApiTransfer } from '../client.js';
-import { noteWords, progressPercent, shortId } from './transfer.js';
+import { progressPercent, shortId } from './transfer.js';
 import { formatBytes, formatDuration, formatRate, percentOf } from './units.js';
 
 /** Sliding-window byte rate; a drop in bytes (restart from zero) or a pause starts it afresh. */
@@ -54,8 +54,7 @@ export function progressBarLine(t: ApiTransfer, rate: number | null, columns: nu
     if (eta !== null) tail.push(`ETA ${formatDuration(eta)}`);
     tail.push('running');
   } else {
-    const note = noteWords(t);
-    tail.push(note ? `${t.state}: ${note}` : t.state);
+    tail.push(t.state);
   }
   const barWidth = Math.max(10, Math.min(30, columns - 60));
   const head = pct === null ? shortId(t.id) : `${shortId(t.id)} ${bar(pct / 100, barWidth)} ${progressPercent(t).padStart(5)}`;

@@ -71,7 +71,7 @@ export function transferBlock(t: ApiTransfer): string {
   if (t.tag) lines.push(['tag', t.tag]);
   if (t.nextAttemptAt && !isFinal(t.state)) lines.push(['next try', t.nextAttemptAt]);
   lines.push(['created', t.createdAt], ['updated', t.updatedAt]);
-  const width = 12;
+  const width = 13;
   const out = lines.map(([k, v]) => `${k.padEnd(width)}${v}`);
   const list = (label: string, items: string[]): void => {
     if (items.length === 0) return;

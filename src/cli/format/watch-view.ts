@@ -1,6 +1,7 @@
 // What `watch` and `add --wait` print for each event. On a TTY: one bar per transfer, redrawn in
-// place. Otherwise: a line per state change and at most one progress line per transfer every few
+// place, with each state change also printed for good above the bars. Otherwise: a line per state change and at most one progress line per transfer every few
 // seconds, so logs of long transfers stay short.
+import { isFinal } from '../../model/transfer.js';
 import type { Conditions } from '../../conditions/snapshot.js';
 import type { ApiTransfer } from '../client.js';
 import type { OutputStream } from '../commands/command.js';
@@ -11,9 +12,6 @@ import { progressWords, shortId, stateLine } from './transfer.js';
 export interface WatchView {
   transfer(t: ApiTransfer): void;
   conditions(c: Conditions): void;
-  /** Prints a free line (e.g. "queued …") above the bars. */
-  note(line: string): void;
-  end(): void;
 }
 
 export interface WatchViewOptions {
@@ -72,17 +70,15 @@ class PlainView implements WatchView {
     this.out.write(conditionsLine(c) + '\n');
   }
 
-  note(line: string): void {
-    this.out.write(line + '\n');
-  }
-
-  end(): void {}
 }
 
 class TtyView implements WatchView {
-  private readonly order: string[] = [];
+  /** Transfers whose bars are still redrawn; a finished one is drawn once more, then left in place. */
+  private order: string[] = [];
+  private readonly finished = new Set<string>();
   private readonly lines = new Map<string, string>();
   private readonly rates = new Map<string, RateEstimator>();
+  private readonly keys = new Map<string, string>();
   private drawn = 0;
   constructor(
     private readonly out: OutputStream,
@@ -98,25 +94,30 @@ class TtyView implements WatchView {
     }
     rate.observe(this.opts.now(), t.bytesTransferred, t.state === 'running');
     this.lines.set(t.id, progressBarLine(t, rate.rate(), this.out.columns ?? 80));
-    this.redraw();
+    // The bar has room for little more than the state: the full line (reasons, error) goes above it.
+    const key = JSON.stringify(keyOf(t));
+    const changed = this.keys.get(t.id) !== key;
+    this.keys.set(t.id, key);
+    if (isFinal(t.state)) this.finished.add(t.id);
+    this.redraw(changed ? stateLine(t) : undefined);
   }
 
   conditions(c: Conditions): void {
-    this.note(conditionsLine(c));
+    this.redraw(conditionsLine(c));
   }
 
-  note(line: string): void {
-    this.redraw(line);
-  }
-
-  end(): void {}
-
-  /** Moves back over the bars drawn last time (ESC[nF), clears below (ESC[J) and draws again. */
+  /**
+   * Moves back over the bars drawn last time (ESC[nF), clears below (ESC[J) and draws again:
+   * finished bars first, for the last time, so the live ones stay together at the bottom.
+   */
   private redraw(above?: string): void {
     let s = this.drawn > 0 ? `\x1b[${this.drawn}F\x1b[J` : '';
     if (above !== undefined) s += above + '\n';
-    for (const id of this.order) s += (this.lines.get(id) ?? '') + '\n';
-    this.drawn = this.order.length;
+    const live = this.order.filter((id) => !this.finished.has(id));
+    for (const id of this.order) if (this.finished.has(id)) s += (this.lines.get(id) ?? '') + '\n';
+    for (const id of live) s += (this.lines.get(id) ?? '') + '\n';
+    this.order = live;
+    this.drawn = live.length;
     this.out.write(s);
   }
 }

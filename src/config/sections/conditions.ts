@@ -31,6 +31,24 @@ export const StaticConditions = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const InterfacePin = Type.Object(
+  {
+    kind: Type.Optional(Type.Union(['ethernet', 'wifi', 'cellular'].map((k) => Type.Literal(k)))),
+    metered: Type.Optional(Type.Boolean()),
+    roaming: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const DataPlan = Type.Object(
+  {
+    monthlyBytes: Type.Integer({ minimum: 0, description: 'Allowance per plan period, in bytes.' }),
+    // Optional: TypeBox does not fill defaults inside records, so readers apply the 1.
+    resetDay: Type.Optional(Type.Integer({ minimum: 1, maximum: 31, default: 1, description: 'Day of the month the allowance renews (31 = last day).' })),
+  },
+  { additionalProperties: false },
+);
+
 export const ConditionsSection = Type.Object(
   {
     source: Type.Union([Type.Literal('config'), Type.Literal('live')], {
@@ -42,6 +60,35 @@ export const ConditionsSection = Type.Object(
       {
         lowPercent: Type.Number({ minimum: 0, maximum: 100, default: 5 }),
         lowBytes: Type.Integer({ minimum: 0, default: 200 * 1024 * 1024 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    sysfsRoot: Type.String({ minLength: 1, default: '/sys', description: 'Where sysfs is mounted (tests point this at a fixture tree).' }),
+    pollIntervalS: Type.Number({
+      exclusiveMinimum: 0,
+      default: 5,
+      description: 'How often sysfs (power supplies, links, byte counters) and free space are read. D-Bus changes arrive at once.',
+    }),
+    powerPreference: Type.Union([Type.Literal('upower'), Type.Literal('sysfs')], {
+      default: 'upower',
+      description: 'Which power reader wins when both answer; the other is the fallback.',
+    }),
+    pins: Type.Object(
+      {
+        interfaces: Type.Record(Type.String({ minLength: 1 }), InterfacePin, {
+          default: {},
+          description: 'Per interface name: values that override what the readers say (e.g. a phone tethered over USB is metered cellular).',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    dataPlan: Type.Object(
+      {
+        interfaces: Type.Record(Type.String({ minLength: 1 }), DataPlan, {
+          default: {},
+          description: 'Per interface name (e.g. wwan0): the monthly allowance.',
+        }),
+        approachingPercent: Type.Number({ minimum: 0, maximum: 100, default: 90, description: 'At or over this share of the allowance the plan is "approaching".' }),
       },
       { additionalProperties: false, default: {} },
     ),

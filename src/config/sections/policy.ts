@@ -10,15 +10,18 @@ export const PolicySection = Type.Object(
     uploadCaps: Type.Object(
       {
         cellularBytes: bytes(5 * MiB, 'Largest upload over cellular.'),
-        batteryBytes: bytes(20 * MiB, 'Largest upload over Wi-Fi/Ethernet on battery.'),
-        externalPowerBytes: bytes(100 * MiB, 'Largest upload over Wi-Fi/Ethernet on external power.'),
+        batteryBytes: bytes(20 * MiB, 'Largest upload on battery (on cellular the smaller of this and the cellular cap holds).'),
+        externalPowerBytes: bytes(100 * MiB, 'Largest upload under any conditions: a larger one is rejected at enqueue (or fails once its size is known).'),
       },
       { additionalProperties: false, default: {} },
     ),
     downloadCaps: Type.Object(
       {
         cellularBytes: bytes(20 * MiB, 'Largest download over cellular; larger ones wait for Wi-Fi.'),
-        wifiBatteryBytes: bytes(100 * MiB, 'Largest download on Wi-Fi/Ethernet without external power unless preferences are "none".'),
+        wifiBatteryBytes: bytes(
+          100 * MiB,
+          'Largest download without external power. A larger one needs preferences "none" (or "allowCellular"); with a preference that allows battery it fails.',
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

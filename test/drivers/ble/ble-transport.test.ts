@@ -1,10 +1,11 @@
-import { encode } from 'cbor2';
+import { decode, encode } from 'cbor2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BleTransport, type BleTransportOptions } from '../../../drivers/ble/ble-transport.js';
 import { TransportError } from '../../../drivers/transport.js';
 import { FakeNoble, errnoError } from '../../support/ble-sim/fake-noble.js';
 import { ManualClock } from '../../support/ble-sim/manual-clock.js';
-import { SmpEchoResponder, smpPacket } from '../../support/ble-sim/smp-echo-responder.js';
+import { SmpEchoResponder, smpPacket, type SmpHandler } from '../../support/ble-sim/smp-echo-responder.js';
+import { SmpDeviceSim } from '../../support/smp-sim/smp-device-sim.js';
 import { waitFor } from '../../support/wait.js';
 
 /** SMP echo request (group 0, id 0, write) carrying {"d": text}. */
@@ -12,9 +13,13 @@ function echoRequest(text: string, seq = 1): Uint8Array {
   return smpPacket(2, 0, seq, 0, encode({ d: text }));
 }
 
-function setup(mtu: number | null = 247, opts: Partial<BleTransportOptions> = {}) {
+/** The echo text carried by a response ({"r": text}). */
+function echoed(rsp: Uint8Array): unknown {
+  return (decode(rsp.subarray(8)) as { r?: unknown }).r;
+}
+
+function setup(mtu: number | null = 247, opts: Partial<BleTransportOptions> = {}, device: SmpHandler = new SmpDeviceSim({ bufSize: 4096 })) {
   const noble = new FakeNoble();
-  const device = new SmpEchoResponder();
   const peripheral = noble.addPeripheral({ address: 'C0:FF:EE:00:00:01', name: 'sensor-1', mtu, handler: device });
   // A bystander that must never be picked.
   noble.addPeripheral({ address: 'C0:FF:EE:00:00:02', name: 'other', serviceUuids: ['180f'], handler: device });
@@ -46,10 +51,10 @@ describe('BleTransport', () => {
     await tt.open();
     expect(tt.isOpen).toBe(true);
     expect(tt.description).toBe('ble:c0:ff:ee:00:00:01 (sensor-1)');
-    const req = echoRequest('hello');
-    const rsp = await roundTrip(tt, req);
+    const rsp = await roundTrip(tt, echoRequest('hello', 7));
     expect(rsp[0]! & 7).toBe(3);
-    expect(rsp.subarray(1)).toEqual(req.subarray(1));
+    expect(rsp[6]).toBe(7);
+    expect(echoed(rsp)).toBe('hello');
     expect(peripheral.connectCount).toBe(1);
     if ('serviceUuid' in target) expect(noble.scanFilters.at(-1)).toEqual(['8d53dc1d1db74cd3868b8a527460aa84']);
   });
@@ -80,7 +85,7 @@ describe('BleTransport', () => {
     const { t, peripheral } = setup(null);
     open.push(t);
     await t.open();
-    const req = echoRequest('z'.repeat(589));
+    const req = echoRequest('z'.repeat(586));
     expect(req.length).toBe(600);
     const packets: Uint8Array[] = [];
     t.on('packet', (p: Uint8Array) => packets.push(p));
@@ -88,14 +93,15 @@ describe('BleTransport', () => {
     await waitFor(() => packets.length === 1, 5000, 'reassembled response');
     expect(peripheral.notifications.length).toBe(30);
     expect(packets[0]!.length).toBe(600);
-    expect(packets[0]!.subarray(1)).toEqual(req.subarray(1));
+    expect(echoed(packets[0]!)).toBe('z'.repeat(586));
   });
 
   it('splits back-to-back responses into separate packets', async () => {
-    const { t, device } = setup(247);
+    const device = new SmpEchoResponder();
+    device.repeat = 3;
+    const { t } = setup(247, {}, device);
     open.push(t);
     await t.open();
-    device.repeat = 3;
     const packets: Uint8Array[] = [];
     t.on('packet', (p: Uint8Array) => packets.push(p));
     await t.send(echoRequest('abc'));
@@ -181,6 +187,15 @@ describe('BleTransport', () => {
     peripheral.dropAfterWrites = 2;
     const closed = new Promise<unknown>((resolve) => t.once('close', resolve));
     await expect(t.send(echoRequest('q'.repeat(200)))).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    expect(await closed).toMatchObject({ code: 'DISCONNECTED' });
+  });
+
+  it("emits 'close' with DISCONNECTED when the device goes silent and drops the link mid-exchange", async () => {
+    const device = new SmpDeviceSim({ bufSize: 4096, disconnectAfterBytes: 100 });
+    const { t } = setup(247, {}, device);
+    await t.open();
+    const closed = new Promise<unknown>((resolve) => t.once('close', resolve));
+    await t.send(echoRequest('w'.repeat(200)));
     expect(await closed).toMatchObject({ code: 'DISCONNECTED' });
   });
 

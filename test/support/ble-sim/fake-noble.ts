@@ -118,6 +118,8 @@ export class FakePeripheral extends EventEmitter {
     this.handler = opts.handler;
     this.hasSmp = opts.hasSmpService ?? true;
     this.characteristic = new FakeCharacteristic(this);
+    // SmpDeviceSim emits 'disconnect' when its disconnectAfterBytes knob fires: the link goes with it.
+    (opts.handler as Partial<EventEmitter>).on?.('disconnect', () => this.dropLink());
   }
 
   /** The MTU the simulated link actually enforces. */

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Installs ferry from a release tree (dist/, build/Release/ferry_native.node, production
+# node_modules, package.json, systemd/) the way an operator does on a gateway, e.g. a Raspberry Pi:
+# code in /usr/lib/ferry, launchers in /usr/bin, unit + sysusers + tmpfiles applied, config checked.
+# Usage: install-ferry.sh TREE [CONFIG.json]   (root; starting the service is left to the caller)
+set -euo pipefail
+T=$1; CONF=${2:-}
+L=/usr/lib/ferry
+[ -f "$T/dist/src/cli/ferryd.js" ] || { echo "install-ferry: $T has no dist/src/cli/ferryd.js" >&2; exit 1; }
+rm -rf "$L.new" && mkdir -p "$L.new"
+cp -a "$T/dist" "$T/node_modules" "$T/package.json" "$L.new/"
+[ -f "$T/build/Release/ferry_native.node" ] && install -D -m644 "$T/build/Release/ferry_native.node" "$L.new/build/Release/ferry_native.node"
+rm -rf "$L" && mv "$L.new" "$L"
+# Launchers exec node so that node is the unit's main PID (NotifyAccess=main).
+for b in ferryd ferryctl; do
+  printf '#!/bin/sh\nexec /usr/bin/node %s/dist/src/cli/%s.js "$@"\n' "$L" "$b" > "/usr/bin/$b"
+  chmod 755 "/usr/bin/$b"
+done
+install -D -m644 "$T/systemd/ferry.service" /usr/lib/systemd/system/ferry.service
+[ -f "$T/systemd/ferry.sysusers" ] && install -D -m644 "$T/systemd/ferry.sysusers" /usr/lib/sysusers.d/ferry.conf
+[ -f "$T/systemd/ferry.tmpfiles" ] && install -D -m644 "$T/systemd/ferry.tmpfiles" /usr/lib/tmpfiles.d/ferry.conf
+systemd-sysusers
+systemd-tmpfiles --create /usr/lib/tmpfiles.d/ferry.conf 2>/dev/null || systemd-tmpfiles --create
+mkdir -p /etc/ferry
+if [ -n "$CONF" ]; then install -m640 -g ferry "$CONF" /etc/ferry/ferry.json
+elif [ ! -f /etc/ferry/ferry.json ] && [ -f "$T/config/ferry.json" ]; then install -m640 -g ferry "$T/config/ferry.json" /etc/ferry/ferry.json
+fi
+/usr/bin/ferryd --check-config /etc/ferry/ferry.json
+systemctl daemon-reload
+echo "install-ferry: $(/usr/bin/ferryd --version 2>/dev/null || echo '?') installed in $L"

@@ -1,0 +1,70 @@
+#!/bin/bash
+# Runs inside the rig VM from the payload disk: brings up the virtual devices, installs ferry the
+# way an operator would, runs hw-tests/ against it and leaves results, ferry's journal and
+# measurements in /opt/ferry-rig/out. Always powers off, whatever happened.
+P=/opt/ferry-rig
+OUT=$P/out
+G=$P/src/hw-tests/rig/guest
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/console.log") 2>&1
+up() { cut -d' ' -f1 /proc/uptime; }
+say() { echo "RIG: $* (t=$(up))"; }
+finish() {
+  say "collecting"
+  journalctl -u ferry.service -o short-monotonic --no-pager > "$OUT/ferry-journal.txt" 2>&1
+  journalctl -b -o short-monotonic --no-pager > "$OUT/journal.txt" 2>&1
+  systemctl --failed --no-legend > "$OUT/failed-units.txt" 2>&1
+  free -m > "$OUT/free.txt"
+  sync
+  say "DONE"
+  systemctl poweroff
+}
+trap finish EXIT
+say "start: $(uname -r), node $(node -v), systemd $(systemctl --version | head -1 | cut -d' ' -f2)"
+systemd-analyze time 2>&1 | head -1 | sed 's/^/RIG: /'
+
+# --- virtual devices (each step reports and goes on: the tests say what is missing) ---
+modprobe test_power && say "power: test_power loaded: $(ls /sys/class/power_supply | tr '\n' ' ')"
+bash "$G/usb-gadgets.sh" "$OUT/devices.env" || say "usb gadgets: setup failed (rc=$?)"
+bash "$G/bt-virt.sh" "$OUT/devices.env" || say "bluetooth: setup failed (rc=$?)"
+nm-online -s -q -t 30 && say "network: NetworkManager online: $(nmcli -t -f NAME,DEVICE,TYPE connection show --active | tr '\n' ' ')"
+
+# --- ferry, installed as an operator would ---
+if bash "$G/install-ferry.sh" "$P/install" "$G/ferry.rig.json"; then
+  # Rig-only drop-in: the watchdog test's hang hook and a shorter watchdog so a hang is caught fast.
+  mkdir -p /etc/systemd/system/ferry.service.d
+  cp "$G/ferry-rig.conf" /etc/systemd/system/ferry.service.d/rig.conf
+  systemctl daemon-reload
+  T0=$(up)
+  if systemctl enable --now ferry.service; then say "ferry: active after $(awk -v a="$T0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}') s"
+  else say "ferry: start failed"; systemctl status --no-pager ferry.service | tail -15; fi
+  systemd-analyze security ferry.service > "$OUT/security.txt" 2>&1
+  say "ferry: $(tail -1 "$OUT/security.txt")"
+else
+  say "ferry: install failed"
+fi
+
+# --- the tests ---
+set -a
+FERRY_RIG=1
+FERRY_RIG_OUT=$OUT
+FERRY_SOCKET=/run/ferry/ferry.sock
+FERRY_HW_SYSTEMD_UNIT=ferry.service
+FERRY_HW_POWER=test_power
+FERRY_HW_NM_CONNECTION=rig-wired
+# shellcheck disable=SC1091
+[ -f "$OUT/devices.env" ] && . "$OUT/devices.env"
+set +a
+grep -h . "$OUT/devices.env" 2>/dev/null | sed 's/^/RIG: env /'
+say "tests: start"
+cd "$P/src" && node node_modules/vitest/vitest.mjs run hw-tests --no-file-parallelism \
+  --reporter=verbose --reporter=json --outputFile.json="$OUT/vitest.json" --no-color
+say "tests: end rc=$?"
+
+# --- measurements ---
+PID=$(systemctl show -p MainPID --value ferry.service 2>/dev/null)
+if [ -n "$PID" ] && [ "$PID" != 0 ]; then
+  grep -E 'VmRSS|VmHWM' "/proc/$PID/status" | tr -s ' ' | sed 's/^/RIG: ferry /'
+  awk '/VmRSS/{r=$2} /VmHWM/{h=$2} END{printf "{\"ferryRssKb\":%d,\"ferryHwmKb\":%d}\n", r, h}' "/proc/$PID/status" > "$OUT/ferry-mem.json"
+fi
+free -m | sed 's/^/RIG: mem /'

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Boots the rig VM once: base image (snapshot: every boot starts clean) + payload disk, serial
+# console to LOG. Guest network: user-mode NIC with restrict=on, so NetworkManager has a real link
+# but nothing leaves the guest. Usage: boot.sh LOG   (env: RIG_ACCEL tcg|kvm, RIG_MEM_MB, RIG_TIMEOUT_S)
+set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
+LOG=$1
+K=$(rig_kernel)
+ACCEL=${RIG_ACCEL:-tcg}
+if [ "$ACCEL" = kvm ]; then ACCELOPT=kvm; CPU=host
+else ACCELOPT="tcg,tb-size=${RIG_TB_MB:-256}"; CPU=max; fi   # default TCG translation cache is 1 GiB of host RSS
+/usr/bin/time -f '%M %e' -o "$LOG.time" \
+timeout "${RIG_TIMEOUT_S:-1500}" qemu-system-x86_64 -accel "$ACCELOPT" -cpu "$CPU" -smp 2 -m "${RIG_MEM_MB:-1024}" \
+  -no-reboot -nodefaults -display none -monitor none -serial stdio \
+  -kernel "$RIG_WORK/kern/boot/vmlinuz-$K" -initrd "$RIG_WORK/initramfs.cpio" \
+  -drive file="$RIG_WORK/base.img",if=virtio,format=raw,snapshot=on \
+  -drive file="$RIG_WORK/payload.img",if=virtio,format=raw \
+  -nic user,model=virtio-net-pci,restrict=on \
+  -append "console=ttyS0 loglevel=4 panic=-1 rdinit=/init systemd.show_status=false" \
+  < /dev/null > "$LOG" 2>&1

@@ -1,0 +1,129 @@
+// The HTTP transfer engine: runs one attempt of a transfer (download, plain upload or tus upload)
+// over a single pooled undici Agent and always resolves to an AttemptResult — it never throws for
+// transfer problems. TLS verification is always on; caFile adds a CA to the default roots.
+import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import tls from 'node:tls';
+import { Agent } from 'undici';
+import { FerryError, asFerryError } from '../errors.js';
+import { redactUrl } from '../log.js';
+import type { TransferRecord } from '../model/transfer.js';
+import type { AttemptCallbacks, AttemptResult, EngineDeps, RunContext } from './attempt.js';
+import { createAttemptControl } from './attempt-control.js';
+import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
+import { runDownload } from './download.js';
+import { requestFollowingRedirects } from './follow-redirects.js';
+import { checkUrl, resolveInsideRoot } from './request-checks.js';
+import { baseHeaders, headerOf } from './request-headers.js';
+import { runPlainUpload } from './upload-plain.js';
+import { runTusUpload } from './upload-tus.js';
+
+export type { AttemptCallbacks, AttemptResult, EngineDeps } from './attempt.js';
+
+export interface Engine {
+  runAttempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult>;
+  probe(t: TransferRecord, signal: AbortSignal): Promise<{ totalBytes: number | null; acceptsRanges: boolean }>;
+  close(): Promise<void>;
+}
+
+function trustedCas(caFile: string | null): string[] | undefined {
+  if (!caFile) return undefined;
+  try {
+    // Node's `ca` option replaces the default roots, so they are listed again alongside the extra CA.
+    return [...tls.rootCertificates, readFileSync(caFile, 'utf8')];
+  } catch (e) {
+    throw new FerryError('CONFIG_INVALID', `cannot read transfers.caFile: ${(e as Error).message}`, { field: 'transfers.caFile', cause: e });
+  }
+}
+
+/** Throws CONFIG_INVALID when caFile cannot be read. */
+export function createEngine(deps: EngineDeps): Engine {
+  const cfg = deps.transfers;
+  const now = deps.now ?? Date.now;
+  const log = deps.log.child({ component: 'transfer' });
+  const ca = trustedCas(cfg.caFile);
+  const dispatcher = new Agent({
+    connect: { timeout: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}) },
+    // Stalls are caught by our own no-progress watchdog, which also covers uploads.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+  const noProgressMs = cfg.noProgressTimeoutS * 1000;
+
+  async function runAttempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
+    const started = now();
+    const fields = { id: t.id, method: t.method, direction: t.direction, protocol: t.protocol, url: redactUrl(t.url) };
+    log.info(fields, 'attempt start');
+    const result = await attempt(t, signal, cb);
+    const end: Record<string, unknown> = { id: t.id, outcome: result.outcome, ms: now() - started };
+    if ('bytesTransferred' in result) end['bytes'] = result.bytesTransferred;
+    if ('error' in result) end['code'] = result.error.code;
+    log.info(end, 'attempt end');
+    return result;
+  }
+
+  async function attempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
+    if (signal.aborted) return { outcome: 'aborted', bytesTransferred: t.bytesTransferred };
+    let abs: string;
+    try {
+      checkUrl(t.url);
+      ({ abs } = await resolveInsideRoot(deps.transfersRoot, t.path));
+    } catch (e) {
+      return { outcome: 'failed', error: asFerryError(e) };
+    }
+    const ctl = createAttemptControl(signal, noProgressMs);
+    const ctx: RunContext = { dispatcher, transfers: cfg, now, abs };
+    try {
+      if (t.direction === 'download') return await runDownload(t, ctx, ctl, cb);
+      return t.protocol === 'tus' ? await runTusUpload(t, ctx, ctl, cb) : await runPlainUpload(t, ctx, ctl, cb);
+    } catch (e) {
+      // Runners map transfer problems themselves; this catches local surprises (mkdir, open...).
+      if (ctl.stopReason() === 'external') return { outcome: 'aborted', bytesTransferred: t.bytesTransferred };
+      return withBytes(failureFromError(e), t.bytesTransferred);
+    } finally {
+      ctl.dispose();
+    }
+  }
+
+  async function probe(t: TransferRecord, signal: AbortSignal): Promise<{ totalBytes: number | null; acceptsRanges: boolean }> {
+    if (t.direction === 'upload') {
+      const { abs } = await resolveInsideRoot(deps.transfersRoot, t.path);
+      try {
+        return { totalBytes: (await stat(abs)).size, acceptsRanges: t.protocol === 'tus' };
+      } catch (e) {
+        throw new FerryError('FILE_NOT_FOUND', `upload source ${t.path} cannot be read`, { cause: e });
+      }
+    }
+    // POST answers are not resources we can ask about without side effects.
+    if (t.method !== 'GET') return { totalBytes: null, acceptsRanges: false };
+    const ctl = createAttemptControl(signal, noProgressMs);
+    try {
+      const follow = { maxRedirects: cfg.maxRedirects, signal: ctl.signal };
+      let res = await requestFollowingRedirects(dispatcher, t.url, { method: 'HEAD', headers: baseHeaders(t, cfg) }, follow);
+      await res.body.dump().catch(() => undefined);
+      if (res.statusCode === 405 || res.statusCode === 501) {
+        // Some servers refuse HEAD; a one-byte range answers the same questions.
+        res = await requestFollowingRedirects(dispatcher, t.url, { method: 'GET', headers: { ...baseHeaders(t, cfg), range: 'bytes=0-0' } }, follow);
+        await res.body.destroy();
+        if (res.statusCode === 206) {
+          const total = /\/(\d+)$/.exec(headerOf(res.headers, 'content-range') ?? '');
+          return { totalBytes: total ? Number(total[1]) : null, acceptsRanges: true };
+        }
+      }
+      if (res.statusCode < 200 || res.statusCode >= 300) throw failureFromStatus(res.statusCode, res.headers, now()).error;
+      const length = headerOf(res.headers, 'content-length');
+      return {
+        totalBytes: length !== undefined && /^\d+$/.test(length) ? Number(length) : null,
+        acceptsRanges: /\bbytes\b/i.test(headerOf(res.headers, 'accept-ranges') ?? ''),
+      };
+    } catch (e) {
+      if (ctl.stopReason() === 'external') throw new FerryError('UNAVAILABLE', 'probe aborted', { cause: e });
+      if (ctl.stopReason() === 'no-progress') throw new FerryError('NO_PROGRESS', 'probe got no answer within the no-progress timeout', { cause: e });
+      throw failureFromError(e).error;
+    } finally {
+      ctl.dispose();
+    }
+  }
+
+  return { runAttempt, probe, close: () => dispatcher.close() };
+}

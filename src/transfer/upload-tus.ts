@@ -1,0 +1,99 @@
+// One tus 1.0 upload attempt: create the upload (POST, Upload-Length) and persist its URL at once,
+// or ask the server where an earlier one stands (HEAD, Upload-Offset); then PATCH from that offset.
+// Invariant: progress reported to the caller on retry/abort is the last offset the SERVER confirmed.
+import path from 'node:path';
+import type { TransferRecord } from '../model/transfer.js';
+import { FerryError } from '../errors.js';
+import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
+import type { AttemptControl } from './attempt-control.js';
+import { failureFromError, failureFromStatus, withBytes, type Failure } from './classify-failure.js';
+import { requestFollowingRedirects, type HopRequest } from './follow-redirects.js';
+import { baseHeaders, headerOf } from './request-headers.js';
+import { checkSource, fileChunks } from './upload-source.js';
+
+const TUS_VERSION = '1.0.0';
+// The upload is gone (expired, deleted, or never ours): start a new one.
+const GONE = new Set([403, 404, 410]);
+
+class Stop {
+  constructor(readonly failure: Failure) {}
+}
+
+export async function runTusUpload(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
+  const src = await checkSource(t, ctx.abs, ctl);
+  if ('result' in src) return src.result;
+  const { size } = src;
+  let confirmed = 0;
+  const send = async (url: string, req: HopRequest) => {
+    const headers = { ...baseHeaders(t, ctx.transfers), ...req.headers, 'tus-resumable': TUS_VERSION };
+    const res = await requestFollowingRedirects(ctx.dispatcher, url, { ...req, headers }, { maxRedirects: ctx.transfers.maxRedirects, signal: ctl.signal });
+    await res.body.dump().catch(() => undefined);
+    ctl.touch();
+    return res;
+  };
+  try {
+    let uploadUrl = t.resume.tusUrl ?? null;
+    if (uploadUrl !== null) {
+      const res = await send(uploadUrl, { method: 'HEAD', headers: {} });
+      const offset = Number(headerOf(res.headers, 'upload-offset'));
+      const length = headerOf(res.headers, 'upload-length');
+      if (GONE.has(res.statusCode)) uploadUrl = null;
+      else if (res.statusCode < 200 || res.statusCode >= 300) throw new Stop(failureFromStatus(res.statusCode, res.headers, ctx.now()));
+      // A different Upload-Length means the local file changed since: never splice two versions.
+      else if (!Number.isInteger(offset) || offset < 0 || offset > size || (length !== undefined && Number(length) !== size)) uploadUrl = null;
+      else confirmed = offset;
+    }
+    if (uploadUrl === null) {
+      const meta = `filename ${Buffer.from(path.basename(ctx.abs)).toString('base64')}`;
+      const res = await send(t.url, { method: 'POST', headers: { 'upload-length': String(size), 'upload-metadata': meta, 'content-length': '0' } });
+      const location = headerOf(res.headers, 'location');
+      if (res.statusCode !== 201 || location === undefined) {
+        if (res.statusCode >= 200 && res.statusCode < 300) throw new Stop({ outcome: 'failed', error: new FerryError('PROTOCOL_ERROR', `tus creation answered ${res.statusCode} without a Location`) });
+        throw new Stop(failureFromStatus(res.statusCode, res.headers, ctx.now()));
+      }
+      uploadUrl = new URL(location, res.url).href;
+      confirmed = 0;
+      cb.onResumeState({ tusUrl: uploadUrl });
+    }
+    cb.onProgress(confirmed, size);
+    while (confirmed < size) {
+      let sent = 0;
+      const start = confirmed;
+      const res = await send(uploadUrl, {
+        method: 'PATCH',
+        headers: {
+          'content-type': 'application/offset+octet-stream',
+          'upload-offset': String(start),
+          'content-length': String(size - start),
+        },
+        body: () => fileChunks(ctx.abs, start, (n) => {
+          sent += n;
+          ctl.touch();
+          cb.onProgress(start + sent, size);
+        }),
+      });
+      if (GONE.has(res.statusCode)) {
+        cb.onResumeState({});
+        throw new Stop({ outcome: 'retry', error: new FerryError('PROTOCOL_ERROR', `the tus upload disappeared (HTTP ${res.statusCode}); it will be created anew`), retryAfterMs: null });
+      }
+      if (res.statusCode === 409) {
+        throw new Stop({ outcome: 'retry', error: new FerryError('PROTOCOL_ERROR', 'tus offset conflict; the next attempt asks the server for its offset'), retryAfterMs: null });
+      }
+      if (res.statusCode < 200 || res.statusCode >= 300) throw new Stop(failureFromStatus(res.statusCode, res.headers, ctx.now()));
+      const next = Number(headerOf(res.headers, 'upload-offset'));
+      if (!Number.isInteger(next) || next <= start || next > size) {
+        throw new Stop({ outcome: 'retry', error: new FerryError('PROTOCOL_ERROR', `tus PATCH answered an unusable Upload-Offset`), retryAfterMs: null });
+      }
+      confirmed = next;
+    }
+    return { outcome: 'completed', bytesTransferred: size, totalBytes: size };
+  } catch (e) {
+    if (e instanceof Stop) return withBytes(e.failure, confirmed);
+    const why = ctl.stopReason();
+    if (why === 'external') return { outcome: 'aborted', bytesTransferred: confirmed };
+    if (why === 'no-progress') {
+      return { outcome: 'retry', error: new FerryError('NO_PROGRESS', 'no byte sent or answered within the no-progress timeout', { cause: e }), retryAfterMs: null, bytesTransferred: confirmed };
+    }
+    return withBytes(failureFromError(e), confirmed);
+  }
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { loadNoble } from '../../../drivers/ble/load-noble.js';
+import type { TransportError } from '../../../drivers/transport.js';
+import { FakeNoble, errnoError, failingNobleImport } from '../../support/ble-sim/fake-noble.js';
+
+describe('loadNoble', () => {
+  it('returns null and reports UNAVAILABLE when loading noble fails with EAFNOSUPPORT', async () => {
+    let reason: TransportError | undefined;
+    const noble = await loadNoble({ importer: failingNobleImport('EAFNOSUPPORT'), onUnavailable: (e) => (reason = e) });
+    expect(noble).toBeNull();
+    expect(reason?.code).toBe('UNAVAILABLE');
+    expect(reason?.message).toMatch(/kernel has no Bluetooth support/);
+    expect((reason?.cause as { code?: string }).code).toBe('EAFNOSUPPORT');
+  });
+
+  it('returns null when the HCI init behind noble.state throws (no adapter)', async () => {
+    const fake = new FakeNoble();
+    fake.initError = errnoError('ENODEV');
+    let reason: TransportError | undefined;
+    const noble = await loadNoble({ importer: async () => ({ default: fake }), onUnavailable: (e) => (reason = e) });
+    expect(noble).toBeNull();
+    expect(reason?.message).toMatch(/no Bluetooth adapter/);
+  });
+
+  it('returns the module when it loads and initialises', async () => {
+    const fake = new FakeNoble();
+    expect(await loadNoble({ importer: async () => ({ default: fake }) })).toBe(fake);
+  });
+
+  it('never throws with the real noble module, whatever this machine has', async () => {
+    let reason: TransportError | undefined;
+    const noble = await loadNoble({ onUnavailable: (e) => (reason = e) });
+    if (noble === null) {
+      console.info(`real noble unavailable here: ${reason?.message}`);
+      expect(reason?.code).toBe('UNAVAILABLE');
+    } else {
+      expect(typeof noble.startScanningAsync).toBe('function');
+    }
+  });
+});

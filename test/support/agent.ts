@@ -1,0 +1,119 @@
+// Runs the real ferryd (the built dist/, as an operator would) as a child process on a temp state dir,
+// socket and transfers root, and talks to it over its Unix socket. Used by end-to-end and crash tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { makeTempDir } from './tmp.js';
+import { waitFor } from './wait.js';
+
+export const FERRYD = join(process.cwd(), 'dist/src/cli/ferryd.js');
+export const FERRYCTL = join(process.cwd(), 'dist/src/cli/ferryctl.js');
+
+export interface ApiAnswer<T = any> {
+  status: number;
+  body: T;
+}
+
+export function apiCall<T = any>(socket: string, method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = request(
+      { socketPath: socket, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = text ? JSON.parse(text) : null;
+          } catch {
+            /* text bodies (metrics) stay text */
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed as T });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+export class AgentProcess {
+  readonly dir = makeTempDir('ferry-agent-');
+  readonly socket: string;
+  readonly root: string;
+  readonly configFile: string;
+  child: ChildProcess | null = null;
+  logs = '';
+
+  constructor(private config: Record<string, unknown> = {}) {
+    this.socket = join(this.dir.path, 'ferry.sock');
+    this.root = join(this.dir.path, 'transfers');
+    this.configFile = join(this.dir.path, 'ferry.json');
+    mkdirSync(this.root, { recursive: true });
+    this.writeConfig(config);
+  }
+
+  writeConfig(extra: Record<string, unknown>): void {
+    this.config = extra;
+    const cfg = {
+      stateDir: join(this.dir.path, 'state'),
+      transfersRoot: this.root,
+      socket: { path: this.socket },
+      log: { level: 'info' },
+      ...extra,
+    };
+    writeFileSync(this.configFile, JSON.stringify(cfg, null, 2));
+  }
+
+  async start(env: Record<string, string> = {}): Promise<void> {
+    if (!existsSync(FERRYD)) throw new Error(`${FERRYD} missing: run "npm run build" first (npm test does)`);
+    this.child = spawn(process.execPath, [FERRYD, '--config', this.configFile], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d: Buffer) => (this.logs += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.logs += d.toString()));
+    const child = this.child;
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`ferryd exited ${child.exitCode}: ${this.logs}`);
+        return existsSync(this.socket) && (await apiCall(this.socket, 'GET', '/v1/health').then((r) => r.status === 200, () => false));
+      },
+      15_000,
+      'ferryd to answer on its socket',
+      50,
+    );
+  }
+
+  api<T = any>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+    return apiCall<T>(this.socket, method, path, body);
+  }
+
+  async transfer(id: string): Promise<any> {
+    return (await this.api('GET', `/v1/transfers/${id}`)).body;
+  }
+
+  /** Waits for a transfer to satisfy `pred`, returning it. */
+  async waitTransfer(id: string, pred: (t: any) => boolean, timeoutMs = 20_000, what = 'transfer state'): Promise<any> {
+    return waitFor(async () => {
+      const t = await this.transfer(id);
+      return pred(t) ? t : null;
+    }, timeoutMs, `${what} (${id})`, 50);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill(signal);
+    return exited;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill('SIGTERM');
+    this.dir.cleanup();
+  }
+}

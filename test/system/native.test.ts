@@ -1,0 +1,164 @@
+// The N-API addon against real sockets: SO_PEERCRED on accepted Unix connections (in-process and
+// from a socat child), sd_notify datagrams received by socat on a path and an abstract socket.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isFerryError } from '../../src/errors.js';
+import { defaultAddonPath, getPeerCred, loadNativeAddon, sdNotify, type NativeAddon, type PeerCred } from '../../src/system/native.js';
+import { startNotifyReceiver, type NotifyReceiver } from '../support/notify-receiver.js';
+import { waitFor } from '../support/wait.js';
+
+const addonPresent = existsSync(defaultAddonPath());
+if (!addonPresent) console.warn(`skipping addon tests: ${defaultAddonPath()} missing; run "npm run build:native"`);
+
+describe('native addon loading', () => {
+  it('throws INTERNAL naming the build command when the addon file is missing', () => {
+    let err: unknown;
+    try {
+      loadNativeAddon('/nonexistent/ferry_native.node');
+    } catch (e) {
+      err = e;
+    }
+    expect(isFerryError(err) && err.code).toBe('INTERNAL');
+    expect((err as Error).message).toContain('npm run build:native');
+  });
+
+  it('does not load the addon at all when there is no notify socket', () => {
+    const explode = (): NativeAddon => {
+      throw new Error('addon must not be loaded');
+    };
+    expect(sdNotify('READY=1', undefined, explode)).toBe(false);
+    expect(sdNotify('READY=1', '', explode)).toBe(false);
+  });
+});
+
+describe.skipIf(!addonPresent)('peer credentials (SO_PEERCRED)', () => {
+  let dir: string;
+  let server: Server;
+  let socketPath: string;
+  const accepted: Socket[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-peercred-'));
+    socketPath = join(dir, 'api.sock');
+    server = createServer((s) => {
+      accepted.push(s);
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  });
+  afterEach(() => {
+    for (const s of accepted.splice(0)) s.destroy();
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports this process as the peer of an in-process client', async () => {
+    const client = connect(socketPath);
+    try {
+      const conn = await waitFor(() => accepted[0], 5000, 'accepted connection');
+      const cred: PeerCred = getPeerCred(conn);
+      expect(cred).toEqual({ pid: process.pid, uid: process.getuid?.(), gid: process.getgid?.() });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('reports the pid of another process that connects', async () => {
+    const child = spawn('socat', ['-u', 'STDIN', `UNIX-CONNECT:${socketPath}`], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      const conn = await waitFor(() => accepted[0], 5000, 'connection from socat');
+      const cred = getPeerCred(conn);
+      expect(cred.pid).toBe(child.pid);
+      expect(cred.pid).not.toBe(process.pid);
+      expect(cred.uid).toBe(process.getuid?.());
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a socket without a descriptor with INTERNAL', async () => {
+    const client = connect(socketPath);
+    const conn = await waitFor(() => accepted[0], 5000, 'accepted connection');
+    conn.destroy();
+    client.destroy();
+    let err: unknown;
+    try {
+      getPeerCred(conn);
+    } catch (e) {
+      err = e;
+    }
+    expect(isFerryError(err) && err.code).toBe('INTERNAL');
+  });
+
+  it('wraps the kernel error for a descriptor that is not a socket', () => {
+    const fd = openSync(join(dir, 'plain-file'), 'w');
+    let err: unknown;
+    try {
+      loadNativeAddon().peerCred(fd);
+    } catch (e) {
+      err = e;
+    } finally {
+      closeSync(fd);
+    }
+    expect(err).toMatchObject({ code: 'ENOTSOCK', syscall: 'getsockopt(SO_PEERCRED)' });
+  });
+});
+
+describe.skipIf(!addonPresent)('sd_notify datagrams', () => {
+  const receivers: NotifyReceiver[] = [];
+  afterEach(async () => {
+    for (const r of receivers.splice(0)) await r.close();
+  });
+
+  it('delivers the state to a notify socket given by path', async () => {
+    const rx = await startNotifyReceiver();
+    receivers.push(rx);
+    expect(sdNotify('READY=1\nSTATUS=idle', rx.address)).toBe(true);
+    await waitFor(() => rx.text().includes('READY=1\nSTATUS=idle'), 5000, 'datagram at socat');
+  });
+
+  it('delivers to an abstract-namespace socket written with a leading @', async () => {
+    const rx = await startNotifyReceiver({ abstract: true });
+    receivers.push(rx);
+    expect(rx.address.startsWith('@')).toBe(true);
+    expect(sdNotify('WATCHDOG=1', rx.address)).toBe(true);
+    await waitFor(() => rx.text() === 'WATCHDOG=1', 5000, 'datagram at socat');
+  });
+
+  it('reads $NOTIFY_SOCKET itself when no path is passed to the addon', async () => {
+    const rx = await startNotifyReceiver({ abstract: true });
+    receivers.push(rx);
+    const saved = process.env.NOTIFY_SOCKET;
+    process.env.NOTIFY_SOCKET = rx.address;
+    try {
+      expect(loadNativeAddon().sdNotify('STOPPING=1')).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.NOTIFY_SOCKET;
+      else process.env.NOTIFY_SOCKET = saved;
+    }
+    await waitFor(() => rx.text() === 'STOPPING=1', 5000, 'datagram at socat');
+  });
+
+  it('returns false from the addon when the socket address is empty or not a unix address', () => {
+    const addon = loadNativeAddon();
+    expect(addon.sdNotify('READY=1', '')).toBe(false);
+    expect(addon.sdNotify('READY=1', 'vsock:2:1234')).toBe(false);
+  });
+
+  it('throws INTERNAL with the errno as cause when nobody listens at the path', () => {
+    const missing = join(tmpdir(), `ferry-no-such-notify-${process.pid}.sock`);
+    let err: unknown;
+    try {
+      sdNotify('READY=1', missing);
+    } catch (e) {
+      err = e;
+    }
+    expect(isFerryError(err) && err.code).toBe('INTERNAL');
+    expect(((err as Error).cause as { code?: string }).code).toBe('ENOENT');
+  });
+});

@@ -1,0 +1,67 @@
+// Shared set-up for engine tests: an engine over a temp transfers root with a short no-progress
+// timeout, a callback recorder, and a runner that folds resume state back into the record as the
+// scheduler would (so a second attempt sees what the first one persisted).
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { defaultConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import type { ResumeState, TransferRecord, Warning } from '../../src/model/transfer.js';
+import { createEngine, type AttemptResult } from '../../src/transfer/engine.js';
+import { makeTempDir } from '../support/tmp.js';
+import { record } from '../support/records.js';
+
+export interface Harness {
+  root: string;
+  engine: ReturnType<typeof createEngine>;
+  cleanup(): Promise<void>;
+}
+
+export function makeHarness(over: Partial<Config['transfers']> = {}, now?: () => number): Harness {
+  const tmp = makeTempDir('ferry-engine-');
+  const root = join(tmp.path, 'root');
+  mkdirSync(root);
+  const engine = createEngine({
+    transfers: { ...defaultConfig().transfers, noProgressTimeoutS: 0.5, connectTimeoutS: 5, ...over },
+    transfersRoot: root,
+    log: pino({ level: 'silent' }),
+    ...(now ? { now } : {}),
+  });
+  return {
+    root,
+    engine,
+    cleanup: async () => {
+      await engine.close();
+      tmp.cleanup();
+    },
+  };
+}
+
+export interface Recorded {
+  progress: Array<[number, number | null]>;
+  resumes: ResumeState[];
+  warnings: Warning[];
+}
+
+/** Runs one attempt; onResumeState replaces `t.resume` like the scheduler does. */
+export async function attempt(h: Harness, t: TransferRecord, signal = new AbortController().signal): Promise<AttemptResult & { rec: Recorded }> {
+  const rec: Recorded = { progress: [], resumes: [], warnings: [] };
+  const result = await h.engine.runAttempt(t, signal, {
+    onProgress: (b, total) => rec.progress.push([b, total]),
+    onResumeState: (r) => {
+      rec.resumes.push(r);
+      t.resume = r;
+    },
+    onWarning: (w) => rec.warnings.push(w),
+  });
+  if ('bytesTransferred' in result) t.bytesTransferred = result.bytesTransferred;
+  return { ...result, rec };
+}
+
+export function download(url: string, path = 'out/file.bin', over: Partial<TransferRecord> = {}): TransferRecord {
+  return record(`t-${randomBytes(4).toString('hex')}`, 'a', { url, path, method: 'GET', direction: 'download', ...over });
+}
+
+export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+export const readOut = (h: Harness, rel: string): Buffer => readFileSync(join(h.root, rel));
