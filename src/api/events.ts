@@ -13,8 +13,6 @@ export function openEventStream(
   res: ServerResponse,
   src: { scheduler: Scheduler; conditions: ConditionsSource; visible: (t: TransferRecord) => boolean },
 ): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  res.flushHeaders();
   const write = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   const onTransfer = (t: TransferRecord) => {
     if (src.visible(t)) write('transfer', publicTransfer(t));
@@ -22,10 +20,14 @@ export function openEventStream(
   const onRemoved = (t: TransferRecord) => {
     if (src.visible(t)) write('removed', { id: t.id });
   };
-  write('conditions', src.conditions.current());
+  // Subscribe before the client sees the head: a client that subscribes and then reads current
+  // state must not miss a change made in between.
   src.scheduler.on('transfer', onTransfer);
   src.scheduler.on('removed', onRemoved);
   const off = src.conditions.onChange((c) => write('conditions', c));
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.flushHeaders();
+  write('conditions', src.conditions.current());
   const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
   keepalive.unref();
   const cleanup = () => {

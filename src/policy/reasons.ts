@@ -139,12 +139,12 @@ export const REASON_TEMPLATES: Readonly<Record<ReasonCode, Template>> = {
   'device-disconnected': () => 'waits for the device to connect',
   'too-large-for-any-cap': (p) => {
     const { size, cap } = sizeVsCap(p);
-    return `rejected: ${size} is over the largest upload cap (${cap}, Wi-Fi or Ethernet on external power)`;
+    return `cannot run: ${size} is over the largest upload cap (${cap}, Wi-Fi or Ethernet on external power)`;
   },
   'needs-preferences-none': (p) => {
     const { size, cap } = sizeVsCap(p);
     return (
-      `rejected: ${size} is over the ${cap} download cap without external power; ` +
+      `cannot run: ${size} is over the ${cap} download cap without external power; ` +
       'a download this large needs preferences "none" (Wi-Fi or Ethernet and external power)'
     );
   },

@@ -44,11 +44,11 @@ const MESSAGES: Record<ReasonCode, [Parameters<typeof reason>[1], string]> = {
   'device-disconnected': [undefined, 'waits for the device to connect'],
   'too-large-for-any-cap': [
     { sizeBytes: 101 * MiB, capBytes: 100 * MiB },
-    'rejected: 101 MB is over the largest upload cap (100 MB, Wi-Fi or Ethernet on external power)',
+    'cannot run: 101 MB is over the largest upload cap (100 MB, Wi-Fi or Ethernet on external power)',
   ],
   'needs-preferences-none': [
     { sizeBytes: 1.5 * 1024 * MiB, capBytes: 100 * MiB },
-    'rejected: 1.5 GB is over the 100 MB download cap without external power; ' +
+    'cannot run: 1.5 GB is over the 100 MB download cap without external power; ' +
       'a download this large needs preferences "none" (Wi-Fi or Ethernet and external power)',
   ],
 };

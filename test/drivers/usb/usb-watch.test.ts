@@ -87,8 +87,12 @@ describe('UsbWatch', () => {
     const { usb, watch, events, clock } = rig();
     await watch.start();
     usb.plug({ vid: 0x2fe3, pid: 0x0100, portNumbers: [1, 6], functions: ['cdc-acm'] });
-    await waitFor(() => clock.pending().length > 0, 2000, 'tty poll');
-    await clock.advance(1_000);
+    // Each poll reads sysfs (real I/O) before arming the next timer, so step the clock poll by poll.
+    for (let waited = 0; waited < 1_000; waited += 100) {
+      await waitFor(() => clock.pending().length > 0, 2000, 'tty poll');
+      expect(events).toHaveLength(0);
+      await clock.advance(100);
+    }
     await waitFor(() => events.length === 1, 2000, 'attach');
     expect(events[0]![1].ttyPath).toBeNull();
     watch.stop();
