@@ -16,6 +16,8 @@ export const SMP_CHARACTERISTIC_UUID = 'DA2E7828-FBCE-4E01-AE9E-261174997C48';
 export const DEFAULT_ATT_MTU = 23;
 /** A Write Command / Notification spends 1 byte on the opcode and 2 on the attribute handle. */
 const ATT_HEADER = 3;
+/** noble's stop/disconnect promises wait for an event that never comes if there was nothing to stop. */
+const CLEANUP_MS = 2_000;
 
 export interface BleTransportOptions {
   /** From loadNoble(); null means Bluetooth is unavailable and open() rejects with UNAVAILABLE. */
@@ -104,7 +106,7 @@ export class BleTransport extends EventEmitter implements Transport {
     const p = this.peripheral;
     const wasOpen = this.opened;
     this.teardown();
-    if (p !== null) await p.disconnectAsync().catch(() => undefined);
+    if (p !== null) await this.bounded(p.disconnectAsync());
     if (wasOpen) this.emit('close');
   }
 
@@ -173,7 +175,7 @@ export class BleTransport extends EventEmitter implements Transport {
         new TransportError('NOT_FOUND', `no BLE device matching ${describeTarget(target)} seen within ${ms} ms`));
     } finally {
       noble.removeListener('discover', onDiscover!);
-      await noble.stopScanningAsync().catch(() => undefined);
+      await this.bounded(noble.stopScanningAsync());
     }
   }
 
@@ -206,13 +208,18 @@ export class BleTransport extends EventEmitter implements Transport {
       this.checkNotClosed();
     } catch (e) {
       this.teardown();
-      await p.disconnectAsync().catch(() => undefined);
+      await this.bounded(p.disconnectAsync());
       throw isTransportError(e) ? e : new TransportError('IO', `BLE setup with ${who} failed: ${String(e)}`, { cause: e });
     } finally {
       this.dropDuringOpen = null;
     }
     const name = p.advertisement?.localName;
     this.desc = `ble:${who}${name ? ` (${name})` : ''}`;
+  }
+
+  /** Waits for a cleanup step, but never fails and never longer than CLEANUP_MS. */
+  private async bounded(work: Promise<unknown>): Promise<void> {
+    await withTimeout(this.timers, work, CLEANUP_MS, () => new Error('cleanup timed out')).catch(() => undefined);
   }
 
   private checkNotClosed(): void {
