@@ -102,6 +102,7 @@ export async function startServiceReader<T>(opts: ServiceReaderOptions<T>): Prom
   function onMessage(msg: DbusMessage): void {
     if (closed || msg.type !== SIGNAL) return;
     if (msg.sender === DBUS_NAME && msg.member === 'NameOwnerChanged' && msg.body[0] === name) {
+      console.log('NOC', msg.body, msg.serial);
       const next = (msg.body[2] as string) || null;
       if (next === owner) return;
       owner = next;

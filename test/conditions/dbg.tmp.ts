@@ -1,14 +1,14 @@
-import { startPrivateBus, UPowerMock } from '/work/main/test/support/dbus.js';
-import { getAll, callMethod } from '/work/main/src/conditions/dbus-call.js';
+import { startPrivateBus, UPowerMock } from '../support/dbus.js';
+import { startUPowerReader } from '../../src/conditions/upower.js';
+import { createLogger } from '../../src/log.js';
 const pb = await startPrivateBus();
 const keep = setInterval(() => {}, 1000);
 try {
   const up = await UPowerMock.start(pb);
-  console.log('started');
   const bus = await pb.connect();
-  console.log(await getAll(bus, 'org.freedesktop.UPower', '/org/freedesktop/UPower', 'org.freedesktop.UPower'));
-  console.log(await callMethod(bus, { destination: 'org.freedesktop.UPower', path: '/org/freedesktop/UPower', interface: 'org.freedesktop.UPower', member: 'GetDisplayDevice' }));
-  console.log(await getAll(bus, 'org.freedesktop.UPower', '/org/freedesktop/UPower/devices/DisplayDevice', 'org.freedesktop.UPower.Device'));
+  const u = await startUPowerReader({ bus, log: createLogger('debug') });
+  console.log('up', u.current());
+  await u.close();
 } catch (e) { console.log('ERR', e); } finally {
   await pb.stop(); clearInterval(keep);
 }

@@ -161,6 +161,16 @@ describe('BleTransport', () => {
     expect(t.isOpen).toBe(false);
   });
 
+  it("does not hang when noble's disconnect never completes after a refused connection", async () => {
+    const { t, peripheral, clock } = setup();
+    peripheral.refuseConnections = true;
+    peripheral.disconnectHangs = true;
+    const opening = t.open().catch((e: unknown) => e);
+    await waitFor(() => clock.pending().length === 1, 1000, 'cleanup timer');
+    await clock.advance(2_000);
+    expect(await opening).toMatchObject({ code: 'IO' });
+  });
+
   it('reports NOT_FOUND when the device has no SMP characteristic, and disconnects', async () => {
     const noble = new FakeNoble();
     const p = noble.addPeripheral({ address: 'aa:bb:cc:dd:ee:ff', name: 'plain', handler: new SmpEchoResponder(), hasSmpService: false });

@@ -5,7 +5,7 @@ import { SmpClient } from '../../../src/sync/smp/smp-client.js';
 import { SerialTransport, type SerialTransportOptions } from '../../../drivers/serial/serial-transport.js';
 import { LineTransport } from '../../../drivers/serial/line-transport.js';
 import { openPtyPair, type PtyPair } from '../../support/pty.js';
-import { attachSerial, defaultBinding, type SerialFrontend, type SerialFrontendOptions } from '../../support/smp-sim/serial-frontend.js';
+import { defaultBinding, type SerialFrontend, type SerialFrontendOptions } from '../../support/smp-sim/serial-frontend.js';
 import { SmpDeviceSim, type SmpSimKnobs } from '../../support/smp-sim/smp-device-sim.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -29,7 +29,7 @@ async function rig(knobs: Partial<SmpSimKnobs> = {}, dev: SerialFrontendOptions 
   const pty = await openPtyPair();
   cleanups.push(() => pty.close());
   const sim = new SmpDeviceSim(knobs);
-  const device = await attachSerial(pty.b, sim, { onDisconnect: () => pty.unplug(), ...dev });
+  const device = await sim.attachSerial(pty.b, { onDisconnect: () => pty.unplug(), ...dev });
   cleanups.push(() => device.close());
   const transport = new SerialTransport(defaultBinding(), { path: pty.a, ...host });
   await transport.open();

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmpClient } from '../../../src/sync/smp/smp-client.js';
 import { UdpTransport } from '../../../drivers/udp/udp-transport.js';
-import { attachUdp } from '../../support/smp-sim/udp-frontend.js';
 import { SmpDeviceSim, type SmpSimKnobs } from '../../support/smp-sim/smp-device-sim.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -13,7 +12,7 @@ afterEach(async () => {
 
 async function rig(knobs: Partial<SmpSimKnobs> = {}) {
   const sim = new SmpDeviceSim({ bufSize: 2048, ...knobs });
-  const device = await attachUdp(sim);
+  const device = await sim.attachUdp();
   cleanups.push(() => device.close());
   const transport = new UdpTransport((type) => createSocket(type), { host: '127.0.0.1', port: device.port });
   await transport.open();

@@ -104,6 +104,8 @@ export class FakePeripheral extends EventEmitter {
   readonly requests: Uint8Array[] = [];
   connectCount = 0;
   refuseConnections = false;
+  /** Like noble after a failed connect: disconnectAsync() waits for a 'disconnect' that never comes. */
+  disconnectHangs = false;
   /** Drop the link when this many writes have been received (cumulative). */
   dropAfterWrites: number | undefined;
   private readonly negotiatedMtu: number | null;
@@ -142,6 +144,7 @@ export class FakePeripheral extends EventEmitter {
   }
 
   async disconnectAsync(): Promise<void> {
+    if (this.disconnectHangs) return new Promise(() => undefined);
     await tick();
     if (this.state === 'connected') this.dropLink(0x16);
   }

@@ -9,6 +9,8 @@ import { MGMT, SimFailure } from './sim-failure.js';
 import { fsHandlers, type FsUploadContext } from './fs-handlers.js';
 import { imageHandlers, initialImageSlots, type ImageUploadContext, type SimImageSlot } from './image-handlers.js';
 import { systemHandlers } from './system-handlers.js';
+import type { SerialFrontend, SerialFrontendOptions } from './serial-frontend.js';
+import type { UdpFrontend } from './udp-frontend.js';
 
 export interface SmpSimKnobs {
   /** 'v1-only': a device without SMP v2. */
@@ -91,6 +93,17 @@ export class SmpDeviceSim extends EventEmitter {
   /** Adds or replaces a command handler; key is `${group}:${id}:${op}` with op 0 (read) or 2 (write). */
   setHandler(group: number, id: number, op: 0 | 2, handler: SimHandler): void {
     this.handlers.set(`${group}:${id}:${op}`, handler);
+  }
+
+  /** Serves this device on the far end of a tty (e.g. a socat pty's device side). */
+  async attachSerial(ptyPath: string, opts: SerialFrontendOptions = {}): Promise<SerialFrontend> {
+    // Loaded on use so BLE/USB simulators calling only handle() never load serialport bindings.
+    return (await import('./serial-frontend.js')).attachSerial(ptyPath, this, opts);
+  }
+
+  /** Serves this device on a loopback UDP port (0 = ephemeral; read the bound port from the result). */
+  async attachUdp(port = 0, host = '127.0.0.1'): Promise<UdpFrontend> {
+    return (await import('./udp-frontend.js')).attachUdp(this, port, host);
   }
 
   /** Resolves with the next request (after this call) matching `predicate`; rejects after timeoutMs. */
