@@ -7,8 +7,8 @@ import { TransportError, isTransportError, type Transport } from '../transport.j
 import { adapterStateError, bluetoothLoadError } from './bluetooth-availability.js';
 import { nobleUuid, type CharacteristicLike, type NobleLike, type PeripheralLike } from './noble-like.js';
 import { describeTarget, matchesTarget, type BleTarget } from './peripheral-match.js';
-import { SmpReassembler } from './smp-reassembler.js';
-import { systemTimers, withTimeout, type Timers } from './timers.js';
+import { SmpReassembler } from '../smp-reassembler.js';
+import { systemTimers, withTimeout, type Timers } from '../timers.js';
 
 export const SMP_SERVICE_UUID = '8D53DC1D-1DB7-4CD3-868B-8A527460AA84';
 export const SMP_CHARACTERISTIC_UUID = 'DA2E7828-FBCE-4E01-AE9E-261174997C48';

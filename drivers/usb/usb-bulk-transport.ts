@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { TransportError, isTransportError, type Transport } from '../transport.js';
-import { SmpReassembler } from '../ble/smp-reassembler.js';
+import { SmpReassembler } from '../smp-reassembler.js';
 import { findClassInterface } from './fingerprint.js';
 import { isUsbGone } from './usb-errors.js';
 import { describeUsbDevice, sameUsbDevice, type UsbDeviceLike, type UsbInterfaceLike, type UsbLike } from './usb-like.js';

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { TransportError } from '../transport.js';
-import { systemTimers, type Timers } from '../ble/timers.js';
+import { systemTimers, type Timers } from '../timers.js';
 import { findCdcAcmTty } from './cdc-acm-tty.js';
 import { matchUsbDevice, type UsbClassName, type UsbFingerprint } from './fingerprint.js';
 import { usbUnavailableError } from './usb-errors.js';

@@ -139,6 +139,8 @@ export async function startPrivateBus(): Promise<PrivateBus> {
       children.add(child);
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      // FERRY_DEBUG_DBUS=1 shows why a mock went away (a Python traceback, usually).
+      if (process.env.FERRY_DEBUG_DBUS) child.once('exit', (code, sig) => console.error(`[dbusmock ${busName}] exit ${code ?? sig}\n${stderr}`));
       await waitFor(
         async () => {
           if (child.exitCode !== null) throw new Error(`dbusmock ${template} exited: ${stderr}`);

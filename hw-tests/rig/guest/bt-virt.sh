@@ -9,8 +9,7 @@ for m in algif_hash algif_skcipher cmac ecb; do modprobe $m || true; done
 systemd-run --unit=rig-btvirt --quiet /usr/bin/btvirt -l2
 for i in $(seq 1 100); do [ -e /sys/class/bluetooth/hci1 ] && break; sleep 0.1; done
 [ -e /sys/class/bluetooth/hci1 ] || { echo "bt-virt: no hci1" >&2; exit 1; }
-addr() { local i; for i in $(seq 1 50); do a=$(btmgmt --index "$1" info 2>/dev/null | awk '/addr /{print $2; exit}'); [ -n "$a" ] && [ "$a" != 00:00:00:00:00:00 ] && { echo "$a"; return; }; sleep 0.2; done; }
-for i in 0 1; do btmgmt --index $i power on >/dev/null 2>&1 || true; done
-A0=$(addr 0); A1=$(addr 1)
+addr() { hciconfig "$1" 2>/dev/null | awk '/BD Address/{print $3; exit}'; }
+A0=$(addr hci0); A1=$(addr hci1)
 echo "RIG: bluetooth: hci0=$A0 hci1=$A1 ($(timeout 5 bluetoothctl list 2>/dev/null | tr '\n' ' '))"
 { echo FERRY_HW_BLE_ADAPTER=hci0; echo "FERRY_HW_BLE_ADDR=$A1"; echo FERRY_RIG_BLE_PERIPHERAL=hci1; } >> "$ENVFILE"

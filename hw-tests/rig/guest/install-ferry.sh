@@ -1,16 +1,17 @@
 #!/bin/bash
-# Installs ferry from a release tree (dist/, build/Release/ferry_native.node, production
-# node_modules, package.json, systemd/) the way an operator does on a gateway, e.g. a Raspberry Pi:
-# code in /usr/lib/ferry, launchers in /usr/bin, unit + sysusers + tmpfiles applied, config checked.
-# Usage: install-ferry.sh TREE [CONFIG.json]   (root; starting the service is left to the caller)
+# Installs ferry from a release (a tar, or the same tree unpacked: dist/, build/Release/
+# ferry_native.node, production node_modules, package.json, systemd/, config/) the way an operator
+# does on a gateway, e.g. a Raspberry Pi: code in /usr/lib/ferry, launchers in /usr/bin, unit +
+# sysusers + tmpfiles applied, config checked.
+# Usage: install-ferry.sh RELEASE.tar|DIR [CONFIG.json]   (root; starting ferry is left to the caller)
 set -euo pipefail
-T=$1; CONF=${2:-}
+REL=$1; CONF=${2:-}
 L=/usr/lib/ferry
-[ -f "$T/dist/src/cli/ferryd.js" ] || { echo "install-ferry: $T has no dist/src/cli/ferryd.js" >&2; exit 1; }
 rm -rf "$L.new" && mkdir -p "$L.new"
-cp -a "$T/dist" "$T/node_modules" "$T/package.json" "$L.new/"
-[ -f "$T/build/Release/ferry_native.node" ] && install -D -m644 "$T/build/Release/ferry_native.node" "$L.new/build/Release/ferry_native.node"
+if [ -f "$REL" ]; then tar -xf "$REL" -C "$L.new"; else cp -a "$REL/." "$L.new/"; fi
+[ -f "$L.new/dist/src/cli/ferryd.js" ] || { echo "install-ferry: $REL has no dist/src/cli/ferryd.js" >&2; exit 1; }
 rm -rf "$L" && mv "$L.new" "$L"
+T=$L
 # Launchers exec node so that node is the unit's main PID (NotifyAccess=main).
 for b in ferryd ferryctl; do
   printf '#!/bin/sh\nexec /usr/bin/node %s/dist/src/cli/%s.js "$@"\n' "$L" "$b" > "/usr/bin/$b"

@@ -27,16 +27,19 @@ systemd-analyze time 2>&1 | head -1 | sed 's/^/RIG: /'
 modprobe test_power && say "power: test_power loaded: $(ls /sys/class/power_supply | tr '\n' ' ')"
 bash "$G/usb-gadgets.sh" "$OUT/devices.env" || say "usb gadgets: setup failed (rc=$?)"
 bash "$G/bt-virt.sh" "$OUT/devices.env" || say "bluetooth: setup failed (rc=$?)"
-nm-online -s -q -t 30 && say "network: NetworkManager online: $(nmcli -t -f NAME,DEVICE,TYPE connection show --active | tr '\n' ' ')"
+nm-online -q -t 30 && say "network: NetworkManager online: $(nmcli -t -f NAME,DEVICE,TYPE connection show --active | tr '\n' ' ')"
 
 # --- ferry, installed as an operator would ---
-if bash "$G/install-ferry.sh" "$P/install" "$G/ferry.rig.json"; then
-  # Rig-only drop-in: the watchdog test's hang hook and a shorter watchdog so a hang is caught fast.
-  mkdir -p /etc/systemd/system/ferry.service.d
-  cp "$G/ferry-rig.conf" /etc/systemd/system/ferry.service.d/rig.conf
-  systemctl daemon-reload
+# Rig-only drop-in first (the install's daemon-reload picks it up): the watchdog test's hang hook
+# and a shorter watchdog so a hang is caught fast.
+mkdir -p /etc/systemd/system/ferry.service.d
+cp "$G/ferry-rig.conf" /etc/systemd/system/ferry.service.d/rig.conf
+T0=$(up)
+if bash "$G/install-ferry.sh" "$P/install/ferry-linux-x64.tar" "$G/ferry.rig.json"; then
+  say "ferry: installed in $(awk -v a="$T0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}') s"
   T0=$(up)
-  if systemctl enable --now ferry.service; then say "ferry: active after $(awk -v a="$T0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}') s"
+  systemctl enable --no-reload ferry.service 2>/dev/null
+  if systemctl start ferry.service; then say "ferry: active after $(awk -v a="$T0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}') s"
   else say "ferry: start failed"; systemctl status --no-pager ferry.service | tail -15; fi
   systemd-analyze security ferry.service > "$OUT/security.txt" 2>&1
   say "ferry: $(tail -1 "$OUT/security.txt")"

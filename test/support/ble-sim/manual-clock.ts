@@ -1,6 +1,6 @@
 // Fake time for driver tests: timers fire only when advance() moves the clock past them, so backoff
 // and timeouts are tested without sleeping. Implements the drivers' Timers plus now().
-import type { Timers } from '../../../drivers/ble/timers.js';
+import type { Timers } from '../../../drivers/timers.js';
 
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BleTransport } from '../../../drivers/ble/ble-transport.js';
-import { Reconnecting, backoffDelay, type RetryInfo } from '../../../drivers/ble/reconnecting.js';
-import type { TransportError } from '../../../drivers/transport.js';
-import { FakeNoble } from '../../support/ble-sim/fake-noble.js';
-import { ManualClock } from '../../support/ble-sim/manual-clock.js';
-import { SmpEchoResponder } from '../../support/ble-sim/smp-echo-responder.js';
-import { waitFor } from '../../support/wait.js';
+import { BleTransport } from '../../drivers/ble/ble-transport.js';
+import { Reconnecting, backoffDelay, type RetryInfo } from '../../drivers/reconnecting.js';
+import type { TransportError } from '../../drivers/transport.js';
+import { FakeNoble } from '../support/ble-sim/fake-noble.js';
+import { ManualClock } from '../support/ble-sim/manual-clock.js';
+import { SmpEchoResponder } from '../support/ble-sim/smp-echo-responder.js';
+import { waitFor } from '../support/wait.js';
 
 function rig() {
   const noble = new FakeNoble();

@@ -1,6 +1,6 @@
 // Rebuilds whole SMP packets from a byte stream cut anywhere (BLE notifications, USB bulk reads).
 // Invariant: the buffer always starts at an SMP header; packet length = 8 + Len (header bytes 2-3, BE).
-import { TransportError } from '../transport.js';
+import { TransportError } from './transport.js';
 
 export const SMP_HEADER_SIZE = 8;
 

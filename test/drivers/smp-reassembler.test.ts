@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SmpReassembler, smpPacketLength } from '../../../drivers/ble/smp-reassembler.js';
-import { smpPacket } from '../../support/ble-sim/smp-echo-responder.js';
+import { SmpReassembler, smpPacketLength } from '../../drivers/smp-reassembler.js';
+import { smpPacket } from '../support/ble-sim/smp-echo-responder.js';
 
 describe('SmpReassembler', () => {
   const a = smpPacket(3, 0, 1, 0, new Uint8Array(300).fill(0xaa));

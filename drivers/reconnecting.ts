@@ -2,7 +2,7 @@
 // failed open waits with exponential backoff before trying again. Works for any Transport; time is injected.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { TransportError, isTransportError, type Transport } from '../transport.js';
+import { TransportError, isTransportError, type Transport } from './transport.js';
 import { systemTimers, type Timers } from './timers.js';
 
 export interface BackoffOptions {
