@@ -3,6 +3,7 @@
 # QEMU VM with Debian, systemd, NetworkManager, bluez and real kernel devices (dummy_hcd USB gadgets,
 # btvirt, test_power); installs ferry there from this working tree, runs hw-tests/ inside, and
 # brings results and ferry's journal back. Last line: `rig: N passed, M failed`. Needs root.
+# Arguments are vitest file filters (default: all of hw-tests/), e.g. `npm run test:rig -- network`.
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 [ "$(id -u)" = 0 ] || rig_die "the virtual rig needs root (debootstrap, chroot); CI runs as root"
@@ -19,7 +20,7 @@ for step in kernel initramfs rootfs; do
   awk -v d="$D" 'BEGIN{exit !(d > 3)}' && { COLD=1; rig_log "$step: ${D} s"; }
 done
 T1=$(rig_now)
-bash "$RIG_DIR/build/payload.sh" || { echo "rig: payload build failed"; echo "rig: 0 passed, 1 failed"; exit 1; }
+RIG_TEST_FILTER="$*" bash "$RIG_DIR/build/payload.sh" || { echo "rig: payload build failed"; echo "rig: 0 passed, 1 failed"; exit 1; }
 T2=$(rig_now)
 if [ $COLD = 1 ]; then echo "rig: cold build $(rig_secs "$T0" "$T1") s (kernel, test_power, debootstrap, base image) + payload $(rig_secs "$T1" "$T2") s"
 else echo "rig: build cached; payload $(rig_secs "$T1" "$T2") s"; fi

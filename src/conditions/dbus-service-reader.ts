@@ -16,8 +16,8 @@ export interface ServiceReaderOptions<T> {
   log: Logger;
   /** Full read of what this reader needs; throws when the service cannot answer. */
   read(): Promise<T>;
-  /** Which signals deserve a re-read (default: all in the namespace). */
-  relevant?(msg: DbusMessage): boolean;
+  /** Which signals (from the service, in the namespace) deserve a re-read. */
+  relevant(msg: DbusMessage): boolean;
   /** Retry delay after a failed read while the service is on the bus. */
   retryMs?: number;
 }
@@ -102,7 +102,6 @@ export async function startServiceReader<T>(opts: ServiceReaderOptions<T>): Prom
   function onMessage(msg: DbusMessage): void {
     if (closed || msg.type !== SIGNAL) return;
     if (msg.sender === DBUS_NAME && msg.member === 'NameOwnerChanged' && msg.body[0] === name) {
-      console.log('NOC', msg.body, msg.serial);
       const next = (msg.body[2] as string) || null;
       if (next === owner) return;
       owner = next;
@@ -114,7 +113,7 @@ export async function startServiceReader<T>(opts: ServiceReaderOptions<T>): Prom
     if (owner === null || msg.sender !== owner) return;
     const path = msg.path ?? '';
     if (path !== opts.pathNamespace && !path.startsWith(`${opts.pathNamespace}/`)) return;
-    if (opts.relevant && !opts.relevant(msg)) return;
+    if (!opts.relevant(msg)) return;
     refresh();
   }
 

@@ -99,9 +99,13 @@ export async function createLiveConditions(deps: LiveConditionsDeps): Promise<Co
   async function pollOnce(): Promise<void> {
     try {
       // The sysfs link list only matters while NetworkManager cannot answer.
-      sysNet = nm?.current() ? null : await readSysfsNet(deps.sysfsRoot);
-      noteMissing('sysfs-net', !nm?.current() && sysNet === null, `${deps.sysfsRoot}/class/net`);
+      if (nm?.current()) sysNet = null;
+      else {
+        sysNet = await readSysfsNet(deps.sysfsRoot);
+        noteMissing('sysfs-net', sysNet === null, `${deps.sysfsRoot}/class/net`);
+      }
       sysPower = await readPowerSupplies(deps.sysfsRoot);
+      noteMissing('power', sysPower === null && !up?.current(), 'power (UPower and power_supply)');
       storage = await readStorage(deps.transfersRoot, config.storage);
       noteMissing('storage', storage === null, `free space of ${deps.transfersRoot}`);
       await tracker.sample();

@@ -137,8 +137,8 @@ export async function startNetworkManagerReader(deps: NetworkManagerReaderDeps):
     pathNamespace: NM_PATH,
     log: deps.log.child({ reader: 'networkmanager' }),
     read,
-    // Both the standard Properties.PropertiesChanged and NM's older per-interface one arrive here.
-    relevant: (msg) => watched.has(msg.path) || msg.member === 'StateChanged',
+    // Both the standard Properties.PropertiesChanged and NM's older per-interface one count.
+    relevant: (msg) => (msg.member === 'PropertiesChanged' || msg.member === 'StateChanged') && watched.has(msg.path),
     retryMs: deps.retryMs,
   });
 }

@@ -39,6 +39,8 @@ export interface Conditions {
   power: PowerConditions;
   dataPlan: DataPlanConditions;
   storage: StorageConditions;
+  /** Device-sync: presence of each configured device by id (optional: only when device sync runs). */
+  devices?: Record<string, { present: boolean; transport: string }>;
   /** e.g. {network: 'networkmanager', modem: 'modemmanager', power: 'sysfs', dataPlan: 'sysfs', storage: 'statvfs'} */
   sources: Record<string, string>;
 }

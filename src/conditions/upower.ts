@@ -56,7 +56,7 @@ export function startUPowerReader(deps: UPowerReaderDeps): Promise<ServiceReader
     pathNamespace: UPOWER_PATH,
     log: deps.log.child({ reader: 'upower' }),
     read,
-    relevant: (msg) => msg.path === UPOWER_PATH || msg.path === displayPath,
+    relevant: (msg) => msg.member === 'PropertiesChanged' && (msg.path === UPOWER_PATH || msg.path === displayPath),
     retryMs: deps.retryMs,
   });
 }

@@ -38,6 +38,14 @@ export interface ResumeState {
   etag?: string;
   lastModified?: string;
   tusUrl?: string;
+  /** Device sync: the last offset the device confirmed (push) or that is on disk (pull). */
+  deviceOffset?: number;
+  /** Device sync, image push: hex SHA-256 of the image being uploaded (resume only the same image). */
+  imageSha?: string;
+  /** Device sync, image push: the step reached (upload → tested → reset → confirmed). */
+  imageStage?: string;
+  /** Device sync, image push: hex hash of the uploaded image as the device reports it in its slot. */
+  imageHash?: string;
 }
 
 export interface TransferRecord {

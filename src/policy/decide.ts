@@ -31,7 +31,10 @@ export type PolicyTransfer = Pick<
   | 'nextAttemptAt'
   | 'state'
   | 'createdAt'
->;
+> & {
+  /** Device-sync jobs: the device they need (`id`); absent for HTTP transfers. */
+  device?: TransferRecord['device'];
+};
 
 export type Decision =
   | { action: 'run' }
@@ -50,6 +53,7 @@ const METERED = reason('metered');
 const UNKNOWN_SIZE = reason('unknown-size');
 const NEEDS_POWER = reason('needs-external-power');
 const NEEDS_CHARGING = reason('needs-charging');
+const DEVICE_DISCONNECTED = reason('device-disconnected');
 
 function add(list: Reason[] | null, r: Reason): Reason[] {
   if (list === null) return [r];
@@ -114,6 +118,13 @@ export function decide(
         reasons = add(reasons, UNKNOWN_SIZE);
       }
     }
+  }
+
+  // Device presence: a device-sync job waits while its (known) device is not there (§6).
+  if (!http && c.devices !== undefined && t.device) {
+    const id = t.device.id;
+    const presence = typeof id === 'string' ? c.devices[id] : undefined;
+    if (presence !== undefined && !presence.present) reasons = add(reasons, DEVICE_DISCONNECTED);
   }
 
   // Power and storage: every kind of job.

@@ -1,8 +1,7 @@
 // One download attempt: streams the response into a part file beside the target and renames it when
 // whole. Invariant: the part file only ever holds a prefix of ONE representation, the one whose
 // validators were last given to onResumeState; its size on disk is the resume offset.
-import { once } from 'node:events';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Hash } from 'node:crypto';
 import type { TransferRecord } from '../model/transfer.js';
@@ -12,13 +11,16 @@ import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { requestFollowingRedirects, type FinalResponse } from './follow-redirects.js';
 import { hashPrefix, promotePart, sizeOrZero, truncateTo } from './part-file.js';
+import { openPartWriter } from './part-writer.js';
 import { partPath } from './request-checks.js';
 import { baseHeaders, headerOf } from './request-headers.js';
 
 // POLICY.md §3: over this size a server should honour Range; without it we warn.
 const RANGE_EXPECTED_ABOVE = 5 * 1024 * 1024;
-const WRITE_HIGH_WATER = 1024 * 1024;
-const BODY_HIGH_WATER = 256 * 1024;
+// Large batched writes keep the socket flowing while the previous batch is written; at most about
+// two batches plus the body's high-water mark are held per running download.
+const WRITE_BATCH = 4 * 1024 * 1024;
+const BODY_HIGH_WATER = 1024 * 1024;
 
 interface ContentRange {
   start: number;
@@ -163,30 +165,37 @@ async function writeBody(
   ctl: AttemptControl,
   cb: AttemptCallbacks,
 ): Promise<{ bytes: number } | { bytes: number; error: unknown }> {
-  const fh = await open(part, 'a');
-  const out = fh.createWriteStream({ highWaterMark: WRITE_HIGH_WATER, autoClose: false });
+  const writer = await openPartWriter(part, WRITE_BATCH);
+  const body = res.body;
   let bytes = 0;
   let failure: unknown = null;
+  // 'data' events rather than async iteration: measurably less CPU per 64 KiB chunk at LAN speeds.
   try {
-    for await (const chunk of res.body) {
-      const buf = chunk as Buffer;
-      bytes += buf.length;
-      hash?.update(buf);
-      ctl.touch();
-      cb.onProgress(offset + bytes, total);
-      if (!out.write(buf)) await once(out, 'drain', { signal: ctl.signal });
-    }
+    await new Promise<void>((resolve, reject) => {
+      writer.onReady = () => {
+        if (writer.error !== null) body.destroy(writer.error as Error);
+        else if (body.isPaused()) body.resume();
+      };
+      body.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        hash?.update(chunk);
+        ctl.touch();
+        cb.onProgress(offset + bytes, total);
+        if (!writer.write(chunk)) body.pause();
+      });
+      body.once('end', resolve);
+      body.once('error', reject);
+    });
   } catch (e) {
     failure = e;
   }
+  // The final fsync is local work, not a network stall.
+  if (failure === null) ctl.pauseWatchdog();
   try {
-    out.end();
-    await once(out, 'finish');
-    if (failure === null) await fh.sync();
+    // Whatever arrived is a valid prefix: it reaches the file before we report.
+    await writer.close(failure === null);
   } catch (e) {
     failure ??= e;
-  } finally {
-    await fh.close().catch(() => undefined);
   }
   return failure === null ? { bytes } : { bytes, error: failure };
 }

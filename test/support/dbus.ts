@@ -1,6 +1,15 @@
 // A private D-Bus for tests: its own dbus-daemon (config file in a temp dir) with python-dbusmock servers
 // playing NetworkManager, UPower and ModemManager, and knobs to change what they say. stop() ends every
 // process it started and removes the temp dir; a process 'exit' hook kills leftovers if a test forgot.
+//
+//   const pb = await startPrivateBus();                       // beforeAll
+//   const nm = await NetworkManagerMock.start(pb, { primary: 'wifi' });
+//   const mm = await ModemManagerMock.start(pb, [{ netPort: 'wwan0', accessTech: '4g' }]);
+//   const up = await UPowerMock.start(pb, { onBattery: false });
+//   const bus = await pb.connect();                           // give this to createLiveConditions({ bus, … })
+//   await nm.setPrimary('cellular'); await mm.setRoaming(true); await up.setOnBattery(true);
+//   await nm.stop(); await nm.start();                        // NameOwnerChanged out and back in
+//   await pb.stop();                                          // afterAll: mocks, daemon, temp dir
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,7 +108,7 @@ export async function startPrivateBus(): Promise<PrivateBus> {
 
   const daemon = spawn('dbus-daemon', [`--config-file=${configFile}`, '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(daemon);
-  const address = await new Promise<string>((resolve, reject) => {
+  const started = new Promise<string>((resolve, reject) => {
     let out = '';
     let err = '';
     daemon.stdout!.on('data', (d: Buffer) => {
@@ -110,8 +119,18 @@ export async function startPrivateBus(): Promise<PrivateBus> {
     daemon.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     daemon.once('exit', (code) => reject(new Error(`dbus-daemon exited (${code}): ${err}`)));
   });
+  let address: string;
+  let control: MessageBus;
+  try {
+    address = await started;
+    control = await connectTo(address);
+  } catch (e) {
+    onExit();
+    process.removeListener('exit', onExit);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const clients = new Set<MessageBus>();
-  const control = await connectTo(address);
 
   const api: PrivateBus = {
     address,

@@ -42,11 +42,16 @@ export async function startTusOrigin(): Promise<TusOrigin> {
     log.push(entry);
     const cut = req.method === 'PATCH' ? dropAfter : null;
     if (req.method === 'PATCH') dropAfter = null;
-    // Observing 'data' alongside the tus server's own reader: both see every chunk.
-    req.on('data', (c: Buffer) => {
-      entry.bytesReceived += c.length;
-      if (cut !== null && entry.bytesReceived >= cut) req.socket.destroy();
-    });
+    // Count at the parser's push (a 'data' listener would start the flow before the tus handler
+    // reads, and it would lose those chunks); cut the socket once enough has arrived.
+    const push = req.push.bind(req);
+    req.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
+      if (chunk) {
+        entry.bytesReceived += (chunk as Buffer).length;
+        if (cut !== null && entry.bytesReceived >= cut) setImmediate(() => req.socket.destroy());
+      }
+      return push(chunk, encoding);
+    };
     tus.handle(req, res).catch(() => res.destroy());
   });
   server.on('connection', (s: Socket) => {

@@ -47,6 +47,17 @@ else
   say "ferry: install failed"
 fi
 
+# A snapshot of what ferry and the system see, before the tests change anything.
+{
+  echo "== GET /v1/conditions"; curl -s --max-time 10 --unix-socket /run/ferry/ferry.sock http://ferry/v1/conditions; echo
+  echo "== nmcli general"; nmcli -t general
+  echo "== nmcli device"; nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device
+  echo "== NM PrimaryConnection / Metered"
+  busctl get-property org.freedesktop.NetworkManager /org/freedesktop/NetworkManager org.freedesktop.NetworkManager PrimaryConnection Metered
+  echo "== ip route"; ip route
+  echo "== power_supply"; grep -H . /sys/class/power_supply/*/{type,online,status,capacity} 2>/dev/null
+} > "$OUT/diag.txt" 2>&1
+
 # --- the tests ---
 set -a
 FERRY_RIG=1
@@ -60,7 +71,9 @@ FERRY_HW_NM_CONNECTION=rig-wired
 set +a
 grep -h . "$OUT/devices.env" 2>/dev/null | sed 's/^/RIG: env /'
 say "tests: start"
-cd "$P/src" && node node_modules/vitest/vitest.mjs run hw-tests --no-file-parallelism \
+FILTER=$(cat "$P/rig-args" 2>/dev/null)
+# shellcheck disable=SC2086
+cd "$P/src" && node node_modules/vitest/vitest.mjs run ${FILTER:-hw-tests} --no-file-parallelism \
   --reporter=verbose --reporter=json --outputFile.json="$OUT/vitest.json" --no-color
 say "tests: end rc=$?"
 

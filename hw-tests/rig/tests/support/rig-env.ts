@@ -1,0 +1,57 @@
+// Where the hw tests find the hardware: environment variables set by the virtual rig's guest script
+// or by the operator of a physical rig (hw-tests/README.md). Each `need*` returns null when the
+// test can run, else the reason it is skipped, which the test prints.
+import { existsSync } from 'node:fs';
+
+export interface RigEnv {
+  /** Set by the virtual rig only: the rig may change the system (power supply, NM, units). */
+  virtual: boolean;
+  socket: string;
+  unit: string | null;
+  powerModule: string | null;
+  nmConnection: string | null;
+  serial: string | null;
+  serialUsb: string | null;
+  serialGadget: string | null;
+  usb: string | null;
+  bleAdapter: string | null;
+  bleAddr: string | null;
+  out: string | null;
+}
+
+export function rigEnv(env: NodeJS.ProcessEnv = process.env): RigEnv {
+  const v = (k: string) => (env[k] && env[k] !== '' ? env[k]! : null);
+  return {
+    virtual: env.FERRY_RIG === '1',
+    socket: v('FERRY_SOCKET') ?? '/run/ferry/ferry.sock',
+    unit: v('FERRY_HW_SYSTEMD_UNIT'),
+    powerModule: v('FERRY_HW_POWER'),
+    nmConnection: v('FERRY_HW_NM_CONNECTION'),
+    serial: v('FERRY_HW_SERIAL'),
+    serialUsb: v('FERRY_HW_SERIAL_USB'),
+    serialGadget: v('FERRY_RIG_SERIAL_GADGET'),
+    usb: v('FERRY_HW_USB'),
+    bleAdapter: v('FERRY_HW_BLE_ADAPTER'),
+    bleAddr: v('FERRY_HW_BLE_ADDR'),
+    out: v('FERRY_RIG_OUT'),
+  };
+}
+
+/** First non-null reason wins; null means every requirement holds. */
+export function firstReason(...reasons: (string | null)[]): string | null {
+  return reasons.find((r) => r !== null) ?? null;
+}
+
+export function needSocket(e: RigEnv): string | null {
+  return existsSync(e.socket) ? null : `no ferry socket at ${e.socket} (set FERRY_SOCKET; is ferry running?)`;
+}
+
+export function needRoot(): string | null {
+  return process.getuid?.() === 0 ? null : 'needs root (changes system state)';
+}
+
+/** Prints the reason once per file and returns whether to skip: `describe.skipIf(skipWith(r, 'x'))`. */
+export function skipWith(reason: string | null, what: string): boolean {
+  if (reason !== null) console.log(`[hw-tests] skipping ${what}: ${reason}`);
+  return reason !== null;
+}

@@ -1,0 +1,196 @@
+// Runs one attempt of a device-sync job for the scheduler (AttemptRunner): takes the device's turn,
+// pulls or pushes within the job's time budget, reports confirmed offsets, and turns what went wrong
+// into an outcome. A dropped link marks the device absent, so the policy holds the job with
+// `device-disconnected` until the device is seen again; then it resumes from the last confirmed offset.
+import { rm } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { isTransportError, type TransportError } from '../../drivers/transport.js';
+import type { Config } from '../config/schema.js';
+import type { DeviceConfig, DevicePullConfig, DevicePushConfig } from '../config/sections/devices.js';
+import { FerryError, isFerryError } from '../errors.js';
+import type { ResumeState, TransferRecord } from '../model/transfer.js';
+import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../scheduler/runner.js';
+import { partPath, resolveInsideRoot } from '../transfer/request-checks.js';
+import { isSmpError } from './smp/smp-errors.js';
+import { jobSpec, type DeviceJobSpec } from './device-job.js';
+import type { DeviceLinks } from './device-link.js';
+import type { DevicePresenceTracker } from './device-presence.js';
+import { pullFile, type PullResult } from './device-pull.js';
+import { pushFile, pushImage } from './device-push.js';
+
+export interface DeviceRunnerDeps {
+  config: () => Config;
+  links: DeviceLinks;
+  presence: DevicePresenceTracker;
+  log: Logger;
+  /** Called after a pull that brought new data; returns the id of a chained upload, if one was queued. */
+  afterPull?: (t: TransferRecord, spec: DeviceJobSpec, result: PullResult) => Promise<string | null>;
+  now?: () => number;
+}
+
+const RESUME_FLUSH_MS = 1000;
+
+export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner {
+  const log = deps.log.child({ component: 'device-sync' });
+  const now = deps.now ?? Date.now;
+
+  async function runAttempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
+    let spec: DeviceJobSpec;
+    try {
+      spec = jobSpec(t);
+    } catch (e) {
+      return { outcome: 'failed', error: e as FerryError };
+    }
+    const cfg = deps.config();
+    const dev = cfg.devices.find((d) => d.id === spec.id);
+    if (!dev) return { outcome: 'failed', error: new FerryError('DEVICE_NOT_FOUND', `device ${spec.id} is no longer configured`) };
+    let bytes = t.bytesTransferred;
+    const budget = new AbortController();
+    const budgetTimer = setTimeout(
+      () => budget.abort(new FerryError('DEVICE_TIMEOUT', `used its ${dev.budgetS} s time budget; continues in the next session`)),
+      dev.budgetS * 1000,
+    );
+    budgetTimer.unref();
+    const both = AbortSignal.any([signal, budget.signal]);
+    const resume = resumeWriter(cb, now);
+    const progress = (b: number, total: number | null) => {
+      bytes = b;
+      cb.onProgress(b, total);
+    };
+    const started = now();
+    try {
+      const lease = await deps.links.acquire(dev, both);
+      try {
+        deps.presence.markPresent(dev.id);
+        const result = await runOp(t, spec, cfg.transfersRoot, lease, both, progress, resume.put);
+        resume.flush();
+        t.device = { ...spec, result: { ...result, at: new Date(now()).toISOString(), ms: now() - started } } as unknown as Record<string, unknown>;
+        if (spec.op === 'pull' && deps.afterPull && result.changed) {
+          const upload = await deps.afterPull(t, spec, result as unknown as PullResult).catch((e: unknown) => {
+            cb.onWarning({ code: 'chained-upload-not-queued', message: `the pulled file was not queued for upload: ${(e as Error).message}` });
+            return null;
+          });
+          if (upload) (t.device as { result: Record<string, unknown> }).result.upload = upload;
+        }
+        return { outcome: 'completed', bytesTransferred: bytes, totalBytes: Math.max(bytes, Number(result.length ?? bytes)) };
+      } finally {
+        lease.release();
+      }
+    } catch (e) {
+      resume.flush();
+      return outcomeOf(e, dev, signal, budget.signal, bytes);
+    } finally {
+      clearTimeout(budgetTimer);
+    }
+  }
+
+  function outcomeOf(e: unknown, dev: DeviceConfig, signal: AbortSignal, budget: AbortSignal, bytes: number): AttemptResult {
+    if (signal.aborted) return { outcome: 'aborted', bytesTransferred: bytes };
+    if (budget.aborted) {
+      const err = budget.reason instanceof FerryError ? budget.reason : new FerryError('DEVICE_TIMEOUT', 'time budget used');
+      return { outcome: 'retry', error: err, retryAfterMs: null, bytesTransferred: bytes };
+    }
+    if (isTransportError(e)) return transportOutcome(e, dev, bytes);
+    if (isSmpError(e)) return { outcome: 'failed', error: e };
+    if (isFerryError(e)) {
+      const final = ['FILE_NOT_FOUND', 'TOO_LARGE', 'DEVICE_ERROR', 'PATH_OUTSIDE_ROOT', 'BAD_REQUEST', 'UNAVAILABLE', 'INTERNAL'];
+      if (final.includes(e.code)) return { outcome: 'failed', error: e };
+      return { outcome: 'retry', error: e, retryAfterMs: null, bytesTransferred: bytes };
+    }
+    const io = new FerryError('IO_ERROR', (e as Error)?.message ?? String(e), { cause: e });
+    return { outcome: 'retry', error: io, retryAfterMs: null, bytesTransferred: bytes };
+  }
+
+  function transportOutcome(e: TransportError, dev: DeviceConfig, bytes: number): AttemptResult {
+    const retry = (code: 'DEVICE_DISCONNECTED' | 'DEVICE_TIMEOUT' | 'DEVICE_BUSY' | 'DEVICE_ERROR' | 'UNAVAILABLE'): AttemptResult => ({
+      outcome: 'retry',
+      error: new FerryError(code, e.message, { cause: e }),
+      retryAfterMs: null,
+      bytesTransferred: bytes,
+    });
+    switch (e.code) {
+      case 'DISCONNECTED':
+      case 'NOT_FOUND':
+        log.info({ device: dev.id, reason: e.message }, 'device lost during sync');
+        void deps.links.drop(dev.id);
+        // Re-decides at once: this job and the device's other ones wait with device-disconnected.
+        deps.presence.markAbsent(dev.id, e.message);
+        return retry('DEVICE_DISCONNECTED');
+      case 'TIMEOUT':
+        void deps.links.drop(dev.id);
+        return retry('DEVICE_TIMEOUT');
+      case 'BUSY':
+        return retry('DEVICE_BUSY');
+      case 'UNAVAILABLE':
+        return retry('UNAVAILABLE');
+      default:
+        void deps.links.drop(dev.id);
+        return retry('DEVICE_ERROR');
+    }
+  }
+
+  return {
+    runAttempt,
+    async discard(t) {
+      if (t.direction !== 'download') return;
+      const { abs } = await resolveInsideRoot(deps.config().transfersRoot, t.path);
+      await rm(partPath(abs), { force: true });
+    },
+  };
+}
+
+type Lease = Awaited<ReturnType<DeviceLinks['acquire']>>;
+
+async function runOp(
+  t: TransferRecord,
+  spec: DeviceJobSpec,
+  root: string,
+  lease: Lease,
+  signal: AbortSignal,
+  onProgress: (b: number, total: number | null) => void,
+  onResume: (r: ResumeState) => void,
+): Promise<Record<string, unknown>> {
+  const { abs } = await resolveInsideRoot(root, t.path);
+  if (spec.op === 'pull') {
+    const item = spec.item as DevicePullConfig;
+    const r = await pullFile({
+      client: lease.client, remote: spec.remote, target: abs, hash: item.hash, skipUnchanged: item.skipUnchanged,
+      signal, onProgress, onCheckpoint: (off) => onResume({ deviceOffset: off }),
+    });
+    return { ...r };
+  }
+  const item = spec.item as DevicePushConfig;
+  const onPushProgress = (b: number, total: number) => onProgress(b, total);
+  if (spec.op === 'push-file') {
+    const r = await pushFile(lease.client, {
+      local: abs, remote: spec.remote, hash: 'auto', offset: t.resume.deviceOffset ?? 0,
+      signal, onProgress: onPushProgress, onResume,
+    });
+    return { ...r };
+  }
+  const r = await pushImage(lease, {
+    local: abs, image: item.image, test: item.test, reset: item.reset, confirm: item.confirm,
+    resume: t.resume, signal, onProgress: onPushProgress, onResume,
+  });
+  return { ...r };
+}
+
+/** Merges resume updates and hands them to the scheduler at most once a second (each is a durable write), at once when an image step changes. */
+function resumeWriter(cb: AttemptCallbacks, now: () => number): { put(r: ResumeState): void; flush(): void } {
+  let pending: ResumeState | null = null;
+  let lastAt = 0;
+  const flush = () => {
+    if (!pending) return;
+    const r = pending;
+    pending = null;
+    lastAt = now();
+    cb.onResumeState(r);
+  };
+  return {
+    put(r) {
+      pending = { ...pending, ...r };
+      if (r.imageStage !== undefined || now() - lastAt >= RESUME_FLUSH_MS) flush();
+    },
+    flush,
+  };
+}

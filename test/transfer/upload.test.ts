@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startOrigin, type Origin } from '../support/origin.js';
+import { startTusOrigin, type TusOrigin } from '../support/tus-origin.js';
+import { record } from '../support/records.js';
+import type { TransferRecord } from '../../src/model/transfer.js';
+import { attempt, makeHarness, sha256, type Harness } from './harness.js';
+
+const MiB = 1024 * 1024;
+let origin: Origin;
+let tus: TusOrigin;
+let h: Harness;
+
+beforeAll(async () => {
+  origin = await startOrigin();
+  tus = await startTusOrigin();
+  h = makeHarness();
+});
+afterAll(async () => {
+  await h.cleanup();
+  await origin.close();
+  await tus.close();
+});
+
+function upload(url: string, rel: string, content: Buffer | null, over: Partial<TransferRecord> = {}): TransferRecord {
+  if (content) {
+    mkdirSync(dirname(join(h.root, rel)), { recursive: true });
+    writeFileSync(join(h.root, rel), content);
+  }
+  return record(`u-${randomBytes(4).toString('hex')}`, 'a', { url, path: rel, method: 'PUT', direction: 'upload', ...over });
+}
+
+describe('plain upload', () => {
+  it('streams the file with PUT and Content-Length', async () => {
+    const content = randomBytes(3 * MiB + 17);
+    const sink = origin.sink('/put');
+    const r = await attempt(h, upload(origin.url('/put'), 'up/a.bin', content, { headers: { 'X-Token': 'secret' } }));
+    expect(r).toMatchObject({ outcome: 'completed', bytesTransferred: content.length, totalBytes: content.length });
+    expect(sink.bodies).toHaveLength(1);
+    expect(sink.bodies[0]!.equals(content)).toBe(true);
+    const req = origin.log.find((e) => e.path === '/put')!;
+    expect(req.headers['content-length']).toBe(String(content.length));
+    expect(req.headers['x-token']).toBe('secret');
+    expect(req.headers['user-agent']).toBe('ferry/0.1');
+  });
+
+  it('uploads with POST when asked', async () => {
+    const sink = origin.sink('/post', 200);
+    const content = randomBytes(1000);
+    expect((await attempt(h, upload(origin.url('/post'), 'up/p.bin', content, { method: 'POST' }))).outcome).toBe('completed');
+    expect(origin.log.find((e) => e.path === '/post')?.method).toBe('POST');
+    expect(sink.bodies[0]!.equals(content)).toBe(true);
+  });
+
+  it('fails FILE_NOT_FOUND when the source is missing, without sending anything', async () => {
+    origin.sink('/never');
+    const r = await attempt(h, upload(origin.url('/never'), 'up/missing.bin', null));
+    expect(r.outcome === 'failed' && r.error.code).toBe('FILE_NOT_FOUND');
+    expect(origin.log.some((e) => e.path === '/never')).toBe(false);
+  });
+
+  it('refuses to send a source whose sha256 differs', async () => {
+    origin.sink('/sum');
+    const r = await attempt(h, upload(origin.url('/sum'), 'up/sum.bin', randomBytes(10), { sha256: 'f'.repeat(64) }));
+    expect(r.outcome === 'failed' && r.error.code).toBe('CHECKSUM_MISMATCH');
+    expect(origin.log.some((e) => e.path === '/sum')).toBe(false);
+  });
+
+  it('retries when the server drops the connection or answers 503, then starts over', async () => {
+    const content = randomBytes(2 * MiB);
+    const sink = origin.sink('/flaky-put');
+    sink.faults.push({ dropAfterBytes: MiB }, { status: 503 });
+    const t = upload(origin.url('/flaky-put'), 'up/flaky.bin', content);
+    expect(await attempt(h, t)).toMatchObject({ outcome: 'retry', bytesTransferred: 0 });
+    expect(await attempt(h, t)).toMatchObject({ outcome: 'retry', bytesTransferred: 0 });
+    expect((await attempt(h, t)).outcome).toBe('completed');
+    expect(sink.bodies.map((b) => sha256(b))).toEqual([sha256(content)]);
+  });
+
+  it('retries NO_PROGRESS when the server stops reading', async () => {
+    const sink = origin.sink('/stall-put');
+    sink.faults.push({ stallAfterBytes: 1 });
+    const r = await attempt(h, upload(origin.url('/stall-put'), 'up/stall.bin', randomBytes(8 * MiB)));
+    expect(r.outcome === 'retry' && r.error.code).toBe('NO_PROGRESS');
+  });
+});
+
+describe('tus upload', () => {
+  it('persists the upload URL at creation, and after a cut mid-PATCH continues from the server offset', async () => {
+    const content = randomBytes(3 * MiB);
+    const t = upload(tus.url, 'up/tus.bin', content, { protocol: 'tus', method: 'POST' });
+    tus.dropNextPatchAfter(MiB);
+
+    const first = await attempt(h, t);
+    expect(first.outcome).toBe('retry');
+    expect(first.rec.resumes).toHaveLength(1);
+    expect(t.resume.tusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\/\w+/);
+
+    const second = await attempt(h, t);
+    expect(second).toMatchObject({ outcome: 'completed', bytesTransferred: content.length });
+    expect(second.rec.resumes).toEqual([]); // same upload, not a new one
+    const patches = tus.log.filter((e) => e.method === 'PATCH');
+    expect(patches).toHaveLength(2);
+    expect(patches[0]!.uploadOffset).toBe(0);
+    // The server kept what it received before the cut; only the rest was sent again.
+    expect(patches[1]!.uploadOffset).toBeGreaterThan(0);
+    expect(patches[1]!.uploadOffset! + patches[1]!.bytesReceived).toBe(content.length);
+    expect(tus.log.some((e) => e.method === 'HEAD')).toBe(true);
+    const id = t.resume.tusUrl!.split('/').pop()!;
+    expect(readdirSync(tus.dir)).toContain(id);
+    expect(sha256(readFileSync(join(tus.dir, id)))).toBe(sha256(content));
+  });
+
+  it('creates a new upload when the stored upload URL is gone', async () => {
+    const content = randomBytes(100_000);
+    const t = upload(tus.url, 'up/tus2.bin', content, { protocol: 'tus', method: 'POST', resume: { tusUrl: `${tus.url}/0123456789abcdef` } });
+    const r = await attempt(h, t);
+    expect(r.outcome).toBe('completed');
+    expect(r.rec.resumes).toHaveLength(1);
+    expect(t.resume.tusUrl).not.toContain('0123456789abcdef');
+    const id = t.resume.tusUrl!.split('/').pop()!;
+    expect(readFileSync(join(tus.dir, id)).equals(content)).toBe(true);
+  });
+});
