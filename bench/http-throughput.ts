@@ -77,8 +77,8 @@ function median(xs: Measure[]): Measure {
 }
 
 async function main(): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
-  const dest = mkdtempSync(join(destBase, 'ferry-bench-dest-'));
+  const work = mkdtempSync(join(tmpdir(), 'ferry-http-bench-'));
+  const dest = mkdtempSync(join(destBase, 'ferry-http-bench-dest-'));
   const www = join(work, 'www');
   mkdirSync(www);
   // nginx workers drop to an unprivileged user when started as root: let them read the file.

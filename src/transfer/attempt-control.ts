@@ -7,44 +7,61 @@ export type StopReason = 'external' | 'no-progress' | null;
 export interface AttemptControl {
   /** Pass to every request and stream of the attempt. */
   readonly signal: AbortSignal;
-  /** A byte moved: re-arm the no-progress timer (also after pauseWatchdog). Cheap, call per chunk. */
+  /** A byte moved. Called per chunk (thousands per second on a LAN), so it only sets a flag. */
   touch(): void;
-  /** Local work (fsync, hashing) is not network progress: stop the watchdog while it runs. */
+  /** Local work (fsync, hashing) is not network progress: stop the watchdog; touch() re-arms it. */
   pauseWatchdog(): void;
   stopReason(): StopReason;
   dispose(): void;
 }
 
+// The watchdog looks every quarter timeout: it fires between 1 and 1.25 timeouts after the last byte.
+const CHECKS_PER_TIMEOUT = 4;
+
 export function createAttemptControl(external: AbortSignal, noProgressMs: number): AttemptControl {
   const inner = new AbortController();
   let reason: StopReason = null;
+  let moved = false;
+  let quietChecks = 0;
   const onExternal = (): void => {
     if (reason === null) reason = 'external';
     inner.abort(external.reason ?? new Error('aborted'));
   };
-  const fire = (): void => {
-    if (reason !== null) return;
+  const check = (): void => {
+    if (moved) {
+      moved = false;
+      quietChecks = 0;
+      return;
+    }
+    if (++quietChecks < CHECKS_PER_TIMEOUT || reason !== null) return;
+    stop();
     reason = 'no-progress';
     inner.abort(new FerryError('NO_PROGRESS', `no byte moved for ${noProgressMs / 1000} s`));
   };
-  const arm = (): NodeJS.Timeout => setTimeout(fire, noProgressMs).unref();
-  let timer: NodeJS.Timeout | null = arm();
+  let timer: NodeJS.Timeout | null = null;
+  const arm = (): void => {
+    quietChecks = 0;
+    moved = false;
+    timer = setInterval(check, noProgressMs / CHECKS_PER_TIMEOUT);
+    timer.unref();
+  };
+  const stop = (): void => {
+    if (timer) clearInterval(timer);
+    timer = null;
+  };
+  arm();
   if (external.aborted) onExternal();
   else external.addEventListener('abort', onExternal, { once: true });
   return {
     signal: inner.signal,
     touch: () => {
-      if (timer) timer.refresh();
-      else if (reason === null) timer = arm();
+      moved = true;
+      if (timer === null && reason === null) arm();
     },
-    pauseWatchdog: () => {
-      if (timer) clearTimeout(timer);
-      timer = null;
-    },
+    pauseWatchdog: stop,
     stopReason: () => reason,
     dispose: () => {
-      if (timer) clearTimeout(timer);
-      timer = null;
+      stop();
       external.removeEventListener('abort', onExternal);
     },
   };

@@ -16,7 +16,10 @@ export interface EngineDeps {
 export interface AttemptCallbacks {
   /** Called on any chunk; the caller throttles persistence. */
   onProgress(bytesTransferred: number, totalBytes: number | null): void;
-  /** Persist at once: validators, tus upload URL. */
+  /**
+   * Persist at once: validators, tus upload URL. `r` is the complete new state; keys that no longer
+   * apply come as explicit `undefined`, so replacing and merging (`{...old, ...r}`) both work.
+   */
   onResumeState(r: ResumeState): void;
   onWarning(w: Warning): void;
 }

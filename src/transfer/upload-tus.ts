@@ -53,7 +53,7 @@ export async function runTusUpload(t: TransferRecord, ctx: RunContext, ctl: Atte
       }
       uploadUrl = new URL(location, res.url).href;
       confirmed = 0;
-      cb.onResumeState({ tusUrl: uploadUrl });
+      cb.onResumeState({ etag: undefined, lastModified: undefined, tusUrl: uploadUrl });
     }
     cb.onProgress(confirmed, size);
     while (confirmed < size) {
@@ -73,7 +73,7 @@ export async function runTusUpload(t: TransferRecord, ctx: RunContext, ctl: Atte
         }),
       });
       if (GONE.has(res.statusCode)) {
-        cb.onResumeState({});
+        cb.onResumeState({ tusUrl: undefined });
         throw new Stop({ outcome: 'retry', error: new FerryError('PROTOCOL_ERROR', `the tus upload disappeared (HTTP ${res.statusCode}); it will be created anew`), retryAfterMs: null });
       }
       if (res.statusCode === 409) {

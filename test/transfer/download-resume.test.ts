@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -50,14 +50,16 @@ describe('download resume', () => {
     const route = origin.file('/stall.bin', content);
     route.faults.push({ stallAfterBytes: 300 * 1024 });
     const t = download(origin.url('/stall.bin'), 'stall.bin');
+    const quick = makeHarness({ noProgressTimeoutS: 0.5 });
+    onTestFinished(() => quick.cleanup());
 
-    const first = await attempt(h, t);
+    const first = await attempt(quick, t);
     expect(first).toMatchObject({ outcome: 'retry', bytesTransferred: 300 * 1024 });
     if (first.outcome === 'retry') expect(first.error.code).toBe('NO_PROGRESS');
 
-    const second = await attempt(h, t);
+    const second = await attempt(quick, t);
     expect(second.outcome).toBe('completed');
-    expect(readOut(h, 'stall.bin').equals(content)).toBe(true);
+    expect(readOut(quick, 'stall.bin').equals(content)).toBe(true);
     expect(origin.log.filter((e) => e.path === '/stall.bin')[1]?.rangeStart).toBe(300 * 1024);
   });
 
@@ -155,6 +157,16 @@ describe('download resume', () => {
     expect(second.outcome).toBe('completed');
     expect(readOut(h, 'slow.bin').equals(content)).toBe(true);
     expect(origin.log.filter((e) => e.path === '/slow.bin')[1]?.rangeStart).toBe(first.outcome === 'aborted' ? first.bytesTransferred : -1);
+  });
+
+  it('removes the part file when a later attempt fails for good', async () => {
+    const route = origin.file('/revoked.bin', randomBytes(MiB));
+    route.faults.push({ dropAfterBytes: 256 * 1024 }, { status: 403 });
+    const t = download(origin.url('/revoked.bin'), 'revoked.bin');
+    expect((await attempt(h, t)).outcome).toBe('retry');
+    expect(existsSync(partPath(join(h.root, 'revoked.bin')))).toBe(true);
+    expect((await attempt(h, t)).outcome).toBe('failed');
+    expect(existsSync(partPath(join(h.root, 'revoked.bin')))).toBe(false);
   });
 
   it('fails CHECKSUM_MISMATCH and removes the part file when the sha256 differs', async () => {

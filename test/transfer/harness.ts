@@ -1,6 +1,6 @@
-// Shared set-up for engine tests: an engine over a temp transfers root with a short no-progress
-// timeout, a callback recorder, and a runner that folds resume state back into the record as the
-// scheduler would (so a second attempt sees what the first one persisted).
+// Shared set-up for engine tests: an engine over a temp transfers root (stall tests pass a short
+// noProgressTimeoutS; the default is long enough for a loaded CI machine), a callback recorder, and a runner that folds resume state back into the record as the
+// scheduler does (so a second attempt sees what the first one persisted).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -23,7 +23,7 @@ export function makeHarness(over: Partial<Config['transfers']> = {}, now?: () =>
   const root = join(tmp.path, 'root');
   mkdirSync(root);
   const engine = createEngine({
-    transfers: { ...defaultConfig().transfers, noProgressTimeoutS: 0.5, connectTimeoutS: 5, ...over },
+    transfers: { ...defaultConfig().transfers, noProgressTimeoutS: 10, connectTimeoutS: 5, ...over },
     transfersRoot: root,
     log: pino({ level: 'silent' }),
     ...(now ? { now } : {}),
@@ -44,14 +44,14 @@ export interface Recorded {
   warnings: Warning[];
 }
 
-/** Runs one attempt; onResumeState replaces `t.resume` like the scheduler does. */
+/** Runs one attempt; onResumeState is merged into `t.resume` like the scheduler does. */
 export async function attempt(h: Harness, t: TransferRecord, signal = new AbortController().signal): Promise<AttemptResult & { rec: Recorded }> {
   const rec: Recorded = { progress: [], resumes: [], warnings: [] };
   const result = await h.engine.runAttempt(t, signal, {
     onProgress: (b, total) => rec.progress.push([b, total]),
     onResumeState: (r) => {
       rec.resumes.push(r);
-      t.resume = r;
+      t.resume = { ...t.resume, ...r };
     },
     onWarning: (w) => rec.warnings.push(w),
   });

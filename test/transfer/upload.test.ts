@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startOrigin, type Origin } from '../support/origin.js';
+import { makeTestCerts } from '../support/tls-certs.js';
 import { startTusOrigin, type TusOrigin } from '../support/tus-origin.js';
 import { record } from '../support/records.js';
 import type { TransferRecord } from '../../src/model/transfer.js';
@@ -46,6 +47,26 @@ describe('plain upload', () => {
     expect(req.headers['user-agent']).toBe('ferry/0.1');
   });
 
+  it('delivers a large file byte for byte over http and https (chunks recycled at full size)', async () => {
+    const certs = makeTestCerts();
+    const tlsOrigin = await startOrigin({ tls: { key: certs.key, cert: certs.cert } });
+    const trusting = makeHarness({ caFile: certs.caFile });
+    try {
+      const content = randomBytes(40 * MiB + 5);
+      const sinks = [origin.sink('/big'), tlsOrigin.sink('/big')];
+      writeFileSync(join(trusting.root, 'big.bin'), content);
+      for (const [i, o] of [origin, tlsOrigin].entries()) {
+        const t = record(`big-${i}`, 'a', { url: o.url('/big'), path: 'big.bin', method: 'PUT', direction: 'upload' });
+        expect((await attempt(trusting, t)).outcome).toBe('completed');
+        expect(sha256(sinks[i]!.bodies[0]!)).toBe(sha256(content));
+      }
+    } finally {
+      await trusting.cleanup();
+      await tlsOrigin.close();
+      certs.cleanup();
+    }
+  });
+
   it('uploads with POST when asked', async () => {
     const sink = origin.sink('/post', 200);
     const content = randomBytes(1000);
@@ -82,7 +103,11 @@ describe('plain upload', () => {
   it('retries NO_PROGRESS when the server stops reading', async () => {
     const sink = origin.sink('/stall-put');
     sink.faults.push({ stallAfterBytes: 1 });
-    const r = await attempt(h, upload(origin.url('/stall-put'), 'up/stall.bin', randomBytes(8 * MiB)));
+    const quick = makeHarness({ noProgressTimeoutS: 0.5 });
+    onTestFinished(() => quick.cleanup());
+    writeFileSync(join(quick.root, 'stall.bin'), randomBytes(8 * MiB));
+    const t = record('stall', 'a', { url: origin.url('/stall-put'), path: 'stall.bin', method: 'PUT', direction: 'upload' });
+    const r = await attempt(quick, t);
     expect(r.outcome === 'retry' && r.error.code).toBe('NO_PROGRESS');
   });
 });
