@@ -18,8 +18,10 @@ import { createEngine } from './transfer/engine.js';
 import { partPath, resolveInsideRoot } from './transfer/request-checks.js';
 import { createActions } from './api/actions.js';
 import { ApiServer } from './api/server.js';
-import type { Route } from './api/routes.js';
 import type { Logger } from './log.js';
+import { DeviceSync } from './sync/device-sync.js';
+import { systemHardware } from './sync/device-hardware.js';
+import { deviceRoutes } from './sync/device-routes.js';
 
 export interface AgentOptions {
   config: Config;
@@ -27,17 +29,6 @@ export interface AgentOptions {
   configFile: string | null;
   log: Logger;
   peerUid: (socket: Socket) => number;
-  /** Hooks for parts composed on top (device sync): extra routes and runners. */
-  extend?: (core: AgentCore) => Promise<{ routes?: Route[]; close?: () => Promise<void> }>;
-}
-
-export interface AgentCore {
-  config: () => Config;
-  store: TransferStore;
-  scheduler: Scheduler;
-  conditions: ConditionsSource;
-  runners: Partial<Record<string, AttemptRunner>>;
-  log: Logger;
 }
 
 export interface Agent {
@@ -105,6 +96,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       closers.unshift(() => conditions.close());
     }
 
+    // Device sync looks at its devices before the first decision pass, and adds their presence to the conditions.
+    const devices = await DeviceSync.create({ config, hw: systemHardware(), log });
+    closers.unshift(() => devices.close());
+    conditions = devices.wrapConditions(conditions);
+
     const engine = createEngine({ transfers: current.transfers, transfersRoot: current.transfersRoot, log });
     closers.unshift(() => engine.close());
     const http: AttemptRunner = {
@@ -115,20 +111,24 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         await rm(partPath(abs), { force: true });
       },
     };
-    const runners: Partial<Record<string, AttemptRunner>> = { http };
+    const runners: Partial<Record<string, AttemptRunner>> = { http, 'device-sync': devices.runner };
     const scheduler = new Scheduler({ store, conditions, runners, config, log });
-    const extended = opts.extend ? await opts.extend({ config, store, scheduler, conditions, runners, log }) : {};
-    if (extended.close) closers.unshift(extended.close);
 
     const actions = createActions({ store, scheduler, conditions, config, version: packageVersion() });
     const api = new ApiServer({
       config,
-      routes: { actions, scheduler, store, conditions, startedAtMs: Date.now(), extra: extended.routes ?? [] },
+      routes: { actions, scheduler, store, conditions, startedAtMs: Date.now(), extra: deviceRoutes(devices) },
       peerUid: opts.peerUid,
       groupId,
       log,
     });
     scheduler.start();
+    // After start(): jobs a crash left `running` are recovered before device triggers queue new ones.
+    await devices.attach({
+      queue: store,
+      scheduler,
+      enqueueHttp: async (request, owner) => ({ id: String((await actions.enqueue({ name: owner, uid: -1, admin: false }, request)).id) }),
+    });
     const socketPath = await api.listen();
     log.info({ transfers: store.size, states: store.countByState() }, 'queue loaded');
 

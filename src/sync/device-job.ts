@@ -43,6 +43,13 @@ export interface NewJob {
   now: Date;
 }
 
+/** The job record is served by the API: upload header values (tokens) stay in the config, only names are kept. */
+function withoutSecrets(item: DevicePullConfig | DevicePushConfig): DevicePullConfig | DevicePushConfig {
+  const up = (item as DevicePullConfig).upload;
+  if (!up) return item;
+  return { ...item, upload: { ...up, headers: Object.fromEntries(Object.keys(up.headers).map((k) => [k, '[from config]'])) } } as DevicePullConfig;
+}
+
 /** Builds a queued device-sync record (kind `device-sync`, url device://<id>/<remote>). */
 export function buildDeviceJob(j: NewJob): TransferRecord {
   const d = j.device;
@@ -58,7 +65,7 @@ export function buildDeviceJob(j: NewJob): TransferRecord {
     localPath = p.local;
   }
   const iso = j.now.toISOString();
-  const spec: DeviceJobSpec = { id: d.id, op: j.op, remote, item: j.item, ...(j.sha ? { sha: j.sha } : {}) };
+  const spec: DeviceJobSpec = { id: d.id, op: j.op, remote, item: withoutSecrets(j.item), ...(j.sha ? { sha: j.sha } : {}) };
   return {
     id: randomUUID(),
     kind: 'device-sync',

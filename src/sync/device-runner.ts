@@ -20,6 +20,8 @@ import { pushFile, pushImage } from './device-push.js';
 
 export interface DeviceRunnerDeps {
   config: () => Config;
+  /** The devices device sync runs with (read at start). */
+  devices: () => readonly DeviceConfig[];
   links: DeviceLinks;
   presence: DevicePresenceTracker;
   log: Logger;
@@ -42,7 +44,7 @@ export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner {
       return { outcome: 'failed', error: e as FerryError };
     }
     const cfg = deps.config();
-    const dev = cfg.devices.find((d) => d.id === spec.id);
+    const dev = deps.devices().find((d) => d.id === spec.id);
     if (!dev) return { outcome: 'failed', error: new FerryError('DEVICE_NOT_FOUND', `device ${spec.id} is no longer configured`) };
     let bytes = t.bytesTransferred;
     const budget = new AbortController();

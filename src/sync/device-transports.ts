@@ -1,6 +1,7 @@
 // Makes the Transport a configured device is reached by: SMP over serial (by path, or the tty of a USB
 // id found in sysfs), UDP, BLE or USB (CDC-ACM tty or vendor bulk), or a LineTransport for `lines`.
 // Returns an unopened transport; a missing device is TransportError NOT_FOUND, a missing library UNAVAILABLE.
+import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { TransportError, type Transport } from '../../drivers/transport.js';
 import { SerialTransport } from '../../drivers/serial/serial-transport.js';
@@ -25,7 +26,12 @@ export function usbFingerprint(t: DeviceTransportConfig, name?: string): UsbFing
 
 /** The tty of a serial device: its configured path, or the port whose USB identity matches. */
 export async function resolveSerialPath(t: DeviceTransportConfig, hw: DeviceHardware): Promise<string> {
-  if (t.path) return t.path;
+  if (t.path) {
+    // bindings-cpp reports a missing node as a plain Error without errno: say NOT_FOUND here instead.
+    const there = await stat(t.path).then(() => true, () => false);
+    if (!there) throw new TransportError('NOT_FOUND', `${t.path} does not exist`);
+    return t.path;
+  }
   const vid = t.vid?.toLowerCase();
   const pid = t.pid?.toLowerCase();
   const ports = await listSerialPorts({ sysRoot: hw.sysRoot, devRoot: hw.devRoot });

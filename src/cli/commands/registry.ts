@@ -3,9 +3,12 @@
 import { addCommand } from './add.js';
 import type { Command } from './command.js';
 import { conditionsCommand } from './conditions.js';
+import { devicesCommand } from './devices.js';
 import { healthCommand } from './health.js';
 import { lsCommand } from './ls.js';
 import { showCommand } from './show.js';
+import { smpCommand } from './smp.js';
+import { syncCommand } from './sync.js';
 import { cancelCommand, pauseCommand, resumeCommand, rmCommand } from './transfer-actions.js';
 import { watchCommand } from './watch.js';
 
@@ -19,6 +22,9 @@ export const COMMANDS: readonly Command[] = [
   cancelCommand,
   rmCommand,
   conditionsCommand,
+  devicesCommand,
+  syncCommand,
+  smpCommand,
   healthCommand,
 ];
 

@@ -3,9 +3,9 @@
 // Cross-field rules (a serial transport needs a path or a USB id…) are checked by src/sync/device-config.ts.
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
 
-const oneOf = <T extends string>(v: T[], opts: { default?: T; description?: string } = {}): TUnion<TLiteral<T>[]> =>
+const oneOf = <const T extends string>(v: readonly T[], opts: { default?: T; description?: string } = {}): TUnion<TLiteral<T>[]> =>
   Type.Union(v.map((x) => Type.Literal(x)), opts);
-const PREFERENCES: Array<'none' | 'allowCellular' | 'allowBattery' | 'allowCellularAndBattery'> = ['none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery'];
+const PREFERENCES = ['none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery'] as const;
 const HexId = Type.String({ pattern: '^[0-9a-fA-F]{4}$', description: 'USB id as 4 hex digits, e.g. "2fe3".' });
 
 export const DeviceTransport = Type.Object(

@@ -6,7 +6,20 @@ import { FerryError } from '../../errors.js';
 export type SmpBody = Record<string, unknown>;
 
 export function encodeBody(body: SmpBody): Uint8Array {
-  return encode(body);
+  return encode(plainBytes(body));
+}
+
+// cbor2 encodes a Node Buffer through its toJSON() ({type:'Buffer', data:[…]}), not as a byte string,
+// so Buffers anywhere in a body are viewed as plain Uint8Arrays first.
+function plainBytes(v: unknown): unknown {
+  if (Buffer.isBuffer(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (Array.isArray(v)) return v.map(plainBytes);
+  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array) && Object.getPrototypeOf(v) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = plainBytes(x);
+    return out;
+  }
+  return v;
 }
 
 export function decodeBody(bytes: Uint8Array): SmpBody {
