@@ -98,17 +98,23 @@ export async function createLiveConditions(deps: LiveConditionsDeps): Promise<Co
   let polling: Promise<void> | null = null;
   async function pollOnce(): Promise<void> {
     try {
-      // The sysfs link list only matters while NetworkManager cannot answer.
-      if (nm?.current()) sysNet = null;
-      else {
-        sysNet = await readSysfsNet(deps.sysfsRoot);
-        noteMissing('sysfs-net', sysNet === null, `${deps.sysfsRoot}/class/net`);
-      }
       sysPower = await readPowerSupplies(deps.sysfsRoot);
       noteMissing('power', sysPower === null && !up?.current(), 'power (UPower and power_supply)');
       storage = await readStorage(deps.transfersRoot, config.storage);
       noteMissing('storage', storage === null, `free space of ${deps.transfersRoot}`);
       await tracker.sample();
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'conditions poll failed');
+    }
+    try {
+      // The sysfs link list only matters while NetworkManager cannot answer. Checked last, with no await
+      // between a "NM is there" answer and the update that follows: NetworkManager leaving while this poll
+      // was in flight would otherwise publish a moment of "no network" (poll() joins the running poll).
+      if (nm?.current()) sysNet = null;
+      else {
+        sysNet = await readSysfsNet(deps.sysfsRoot);
+        noteMissing('sysfs-net', sysNet === null, `${deps.sysfsRoot}/class/net`);
+      }
     } catch (e) {
       log.warn({ err: (e as Error).message }, 'conditions poll failed');
     }

@@ -237,7 +237,11 @@ export class Scheduler extends EventEmitter {
     this.log.info({ id: t.id, kind: t.kind, url: redactUrl(t.url), attempt: t.attempts }, 'attempt started');
     entry.done = runner
       .runAttempt(t, abort.signal, {
-        onProgress: (bytes, total) => this.onProgress(t, entry, bytes, total),
+        // A stopped attempt's body stream can still report after the attempt settled (bytes handed to the
+        // socket, not confirmed); those numbers would overwrite what the settled result said.
+        onProgress: (bytes, total) => {
+          if (this.active.get(t.id) === entry) this.onProgress(t, entry, bytes, total);
+        },
         onResumeState: (r) => {
           t.resume = { ...t.resume, ...r };
           this.persist(t);
