@@ -8,20 +8,19 @@ import type { Config } from './config/schema.js';
 import { loadConfigFile } from './config/load.js';
 import type { ConditionsSource } from './conditions/snapshot.js';
 import { createStaticConditions } from './conditions/static.js';
-import { createLiveConditions } from './conditions/live.js';
-import { openSystemBus } from './conditions/open-bus.js';
 import { createUsageStore } from './queue/usage-store.js';
 import { TransferStore } from './queue/store.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { AttemptRunner } from './scheduler/runner.js';
-import { createEngine } from './transfer/engine.js';
+import type { Engine } from './transfer/engine.js';
 import { partPath, resolveInsideRoot } from './transfer/request-checks.js';
 import { createActions } from './api/actions.js';
 import { ApiServer } from './api/server.js';
 import type { Logger } from './log.js';
-import { DeviceSync } from './sync/device-sync.js';
+import type { DeviceSync } from './sync/device-sync.js';
 import { systemHardware } from './sync/device-hardware.js';
-import { deviceRoutes } from './sync/device-routes.js';
+import { noDeviceRoutes } from './sync/no-device-routes.js';
+import type { Route } from './api/routes.js';
 
 export interface AgentOptions {
   config: Config;
@@ -78,6 +77,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   try {
     let conditions: ConditionsSource;
     if (current.conditions.source === 'live') {
+      // Loaded only here: a config-driven agent never pays for dbus-next.
+      const { openSystemBus } = await import('./conditions/open-bus.js');
+      const { createLiveConditions } = await import('./conditions/live.js');
       const bus = await openSystemBus(log);
       conditions = await createLiveConditions({
         bus,
@@ -96,35 +98,53 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       closers.unshift(() => conditions.close());
     }
 
-    // Device sync looks at its devices before the first decision pass, and adds their presence to the conditions.
-    const devices = await DeviceSync.create({ config, hw: systemHardware(), log });
-    closers.unshift(() => devices.close());
-    conditions = devices.wrapConditions(conditions);
+    // Device sync looks at its devices before the first decision pass, and adds their presence to the
+    // conditions. Loaded only when there is something to sync (configured devices or queued device jobs).
+    const hw = systemHardware();
+    let devices: DeviceSync | null = null;
+    let extraRoutes: Route[] = noDeviceRoutes(hw) as Route[];
+    if (current.devices.length > 0 || store.all().some((t) => t.kind === 'device-sync')) {
+      const { DeviceSync } = await import('./sync/device-sync.js');
+      const { deviceRoutes } = await import('./sync/device-routes.js');
+      const sync = await DeviceSync.create({ config, hw, log });
+      devices = sync;
+      closers.unshift(() => sync.close());
+      conditions = sync.wrapConditions(conditions);
+      extraRoutes = deviceRoutes(sync) as Route[];
+    }
 
-    const engine = createEngine({ transfers: current.transfers, transfersRoot: current.transfersRoot, log });
-    closers.unshift(() => engine.close());
+    // The HTTP engine (undici, ~20 MB resident) is loaded with the first transfer, so an idle gateway
+    // agent stays small; it is created once and kept.
+    let engine: Promise<Engine> | null = null;
+    const loadEngine = (): Promise<Engine> =>
+      (engine ??= import('./transfer/engine.js').then(({ createEngine }) =>
+        createEngine({ transfers: current.transfers, transfersRoot: current.transfersRoot, log }),
+      ));
+    closers.unshift(async () => {
+      if (engine) await (await engine).close();
+    });
     const http: AttemptRunner = {
-      runAttempt: (t, signal, cb) => engine.runAttempt(t, signal, cb),
+      runAttempt: async (t, signal, cb) => (await loadEngine()).runAttempt(t, signal, cb),
       async discard(t) {
         if (t.direction !== 'download') return;
         const { abs } = await resolveInsideRoot(current.transfersRoot, t.path);
         await rm(partPath(abs), { force: true });
       },
     };
-    const runners: Partial<Record<string, AttemptRunner>> = { http, 'device-sync': devices.runner };
+    const runners: Partial<Record<string, AttemptRunner>> = { http, ...(devices ? { 'device-sync': devices.runner } : {}) };
     const scheduler = new Scheduler({ store, conditions, runners, config, log });
 
     const actions = createActions({ store, scheduler, conditions, config, version: packageVersion() });
     const api = new ApiServer({
       config,
-      routes: { actions, scheduler, store, conditions, startedAtMs: Date.now(), extra: deviceRoutes(devices) },
+      routes: { actions, scheduler, store, conditions, startedAtMs: Date.now(), extra: extraRoutes },
       peerUid: opts.peerUid,
       groupId,
       log,
     });
     scheduler.start();
     // After start(): jobs a crash left `running` are recovered before device triggers queue new ones.
-    await devices.attach({
+    await devices?.attach({
       queue: store,
       scheduler,
       enqueueHttp: async (request, owner) => ({ id: String((await actions.enqueue({ name: owner, uid: -1, admin: false }, request)).id) }),

@@ -32,5 +32,9 @@ export function renderMetrics(transfers: TransferRecord[], c: Conditions, starte
   }
   out.push('# TYPE ferry_data_plan_used_bytes gauge', `ferry_data_plan_used_bytes ${c.dataPlan.usedBytes}`);
   out.push('# TYPE ferry_uptime_seconds gauge', `ferry_uptime_seconds ${Math.round((nowMs - startedAtMs) / 1000)}`);
+  const mem = process.memoryUsage();
+  out.push('# HELP ferry_process_memory_bytes Memory of the agent process by kind (rss, heapUsed, heapTotal, external).');
+  out.push('# TYPE ferry_process_memory_bytes gauge');
+  for (const k of ['rss', 'heapUsed', 'heapTotal', 'external', 'arrayBuffers'] as const) out.push(`ferry_process_memory_bytes{kind="${k}"} ${mem[k]}`);
   return out.join('\n') + '\n';
 }

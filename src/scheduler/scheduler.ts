@@ -91,6 +91,10 @@ export class Scheduler extends EventEmitter {
     const conditions = this.deps.conditions.current();
     const now = this.now();
     const changed: TransferRecord[] = [];
+    // Only what a restart could not re-derive is written: starts, failures, preference switches.
+    // Waiting reasons live in memory (start() re-decides everything), which spares the SD card a write
+    // per queued transfer on every metered or roaming flap.
+    const durable: TransferRecord[] = [];
     const candidates: TransferRecord[] = [];
     let nextWake = Infinity;
 
@@ -105,12 +109,14 @@ export class Scheduler extends EventEmitter {
           this.log.info({ id: t.id, from: t.preferences, to: d.switchPreferences }, 'preferences switched by policy');
           t.preferences = d.switchPreferences;
           touched = true;
+          durable.push(t);
         }
         if (touched) changed.push(t);
         if (t.nextAttemptAt) nextWake = Math.min(nextWake, Date.parse(t.nextAttemptAt));
       } else {
         this.finish(t, 'failed', { code: d.reason.code, message: d.reason.message });
         changed.push(t);
+        durable.push(t);
       }
     }
 
@@ -146,8 +152,9 @@ export class Scheduler extends EventEmitter {
       this.yielded.delete(id);
       this.begin(t);
       changed.push(t);
+      durable.push(t);
     }
-    this.deps.store.putMany(changed);
+    this.deps.store.putMany(durable);
     for (const t of changed) this.emit('transfer', t);
     this.arm(nextWake, now);
     return changed.length;
