@@ -51,7 +51,7 @@ export function createActions(deps: ActionDeps) {
 
     get: (caller: Caller, id: string) => publicTransfer(own(caller, id)),
 
-    pause: (caller: Caller, id: string) => publicTransfer(deps.scheduler.pause(own(caller, id).id)),
+    pause: async (caller: Caller, id: string) => publicTransfer(await deps.scheduler.pause(own(caller, id).id)),
 
     resume: (caller: Caller, id: string) => publicTransfer(deps.scheduler.resume(own(caller, id).id)),
 

@@ -45,7 +45,7 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/transfers', body: true, handle: async ({ ctx, caller, body }) => ok(await ctx.actions.enqueue(caller, body), 201) },
   { method: 'GET', path: '/v1/transfers', handle: ({ ctx, caller, query }) => ok(ctx.actions.list(caller, query.get('state') ?? undefined)) },
   { method: 'GET', path: '/v1/transfers/:id', handle: ({ ctx, caller, params }) => ok(ctx.actions.get(caller, params.id!)) },
-  { method: 'POST', path: '/v1/transfers/:id/pause', body: true, handle: ({ ctx, caller, params }) => ok(ctx.actions.pause(caller, params.id!)) },
+  { method: 'POST', path: '/v1/transfers/:id/pause', body: true, handle: async ({ ctx, caller, params }) => ok(await ctx.actions.pause(caller, params.id!)) },
   { method: 'POST', path: '/v1/transfers/:id/resume', body: true, handle: ({ ctx, caller, params }) => ok(ctx.actions.resume(caller, params.id!)) },
   { method: 'POST', path: '/v1/transfers/:id/cancel', body: true, handle: async ({ ctx, caller, params }) => ok(await ctx.actions.cancel(caller, params.id!)) },
   {

@@ -160,12 +160,15 @@ export class Scheduler extends EventEmitter {
     return changed.length;
   }
 
-  pause(id: string): TransferRecord {
+  /** Resolves once the transfer is paused (a running attempt has checkpointed and stopped). */
+  async pause(id: string): Promise<TransferRecord> {
     const t = this.mustGet(id);
     if (t.state === 'paused') return t;
     if (isFinal(t.state)) throw wrongState(t, 'pause');
-    if (this.active.has(id)) {
+    const a = this.active.get(id);
+    if (a) {
       this.stop(id, { by: 'client-pause' });
+      await a.done;
     } else {
       this.transition(t, 'paused', []);
     }

@@ -166,6 +166,22 @@ describe.skipIf(skip !== null)('live conditions on a private bus', () => {
     await waitFor(() => live.current().sources.network === 'networkmanager' && live.current().network.kind === 'wifi', 10_000, 'NM back');
   });
 
+  it('never publishes a moment of "no network" while NetworkManager leaves during a sysfs poll', async () => {
+    fx.addNet('eth0', { kind: 'ethernet' });
+    const { nm } = await world('wifi');
+    const live = await start(bus, conditionsConfig((c) => (c.pollIntervalS = 0.01)));
+    const seen: Conditions[] = [];
+    live.onChange((c) => seen.push(c));
+    for (let i = 0; i < 4; i++) {
+      await nm.stop();
+      await waitFor(() => live.current().sources.network === 'sysfs', 5000, 'sysfs fallback');
+      await nm.start();
+      await waitFor(() => live.current().sources.network === 'networkmanager', 10_000, 'NM back');
+    }
+    expect(seen.length).toBeGreaterThanOrEqual(8);
+    expect(seen.filter((c) => c.sources.network === 'unavailable')).toEqual([]);
+  });
+
   it('on a bus without the services, uses sysfs with one log line each, and picks the services up when they appear', async () => {
     fx.addNet('eth0', { kind: 'ethernet' });
     const cap = captureLog();

@@ -109,8 +109,7 @@ describe('Scheduler', () => {
   it('client pause stops the attempt and resume puts it back in line', async () => {
     store.insert(record('p', 'x', { totalBytes: 10 }), limits);
     sched.start();
-    sched.pause('p');
-    await waitFor(() => store.get('p')!.state === 'paused', 2000, 'paused');
+    expect((await sched.pause('p')).state).toBe('paused');
     expect(() => sched.resume('nope')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     sched.resume('p');
     await waitFor(() => store.get('p')!.state === 'running', 2000, 'running again');
