@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '../log.js';
 import { startAgent, packageVersion } from '../main.js';
 import { getPeerCred } from '../system/native.js';
+import { deviceProblems } from '../sync/device-config.js';
 import { createNotifier } from '../system/sd-notify.js';
 import { startWatchdog } from '../system/watchdog.js';
 import { installTestHangHook } from '../system/test-hang.js';
@@ -23,6 +24,13 @@ function checkConfig(file: string): number {
   }
   const r = validateConfig(parsed);
   if (r.config) {
+    // Rules across fields the schema cannot say (e.g. a serial device with neither a path nor a USB id).
+    const problems = [...deviceProblems(r.config.devices)];
+    for (const [id, why] of problems) {
+      const at = r.config.devices.findIndex((d) => d.id === id);
+      process.stderr.write(`${file}: devices[${at}]: ${why}\n`);
+    }
+    if (problems.length > 0) return 1;
     process.stdout.write(`${file}: valid\n`);
     return 0;
   }

@@ -134,6 +134,14 @@ describe('ferryd lifecycle', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/policy\.concurrency: /);
     expect(r.stderr).toMatch(/nope: unknown key/);
+    const cross = join(dir.dir.path, 'cross.json');
+    writeFileSync(cross, JSON.stringify({ devices: [{ id: 'gps', transport: { kind: 'serial' }, protocol: 'lines' }] }));
+    const c = await run(process.execPath, [FERRYD, '--check-config', cross]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(/devices\[0\]: a serial transport needs "path"/);
     const good = await run(process.execPath, [FERRYD, '--check-config', 'config/ferry.example.json']);
     expect(good.stdout).toMatch(/valid/);
     dir.dir.cleanup();
