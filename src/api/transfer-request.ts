@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Config } from '../config/schema.js';
 import { FerryError } from '../errors.js';
-import type { Direction, Method, TransferRecord } from '../model/transfer.js';
+import { newJobState, type Direction, type Method, type TransferRecord } from '../model/transfer.js';
 import { checkEnqueue } from '../policy/decide.js';
 import { checkHeaders, checkUrl, resolveInsideRoot } from '../transfer/request-checks.js';
 
@@ -133,18 +133,8 @@ export async function buildTransfer(body: unknown, owner: string, cfg: Config, n
     },
     periodicMinutes: req.periodicMinutes ?? null,
     tag: req.tag ?? null,
-    state: 'queued',
-    reasons: [],
-    bytesTransferred: 0,
+    ...newJobState(iso),
     totalBytes,
-    attempts: 0,
-    createdAt: iso,
-    updatedAt: iso,
-    error: null,
-    lastError: null,
-    warnings: [],
-    resume: {},
-    nextAttemptAt: null,
     device: null,
   };
   const rejected = checkEnqueue(t, cfg.policy);

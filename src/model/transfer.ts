@@ -122,3 +122,23 @@ export function publicTransfer(t: TransferRecord): Record<string, unknown> {
 export function isFinal(s: TransferState): boolean {
   return FINAL_STATES.includes(s);
 }
+
+/** The lifecycle fields of a job that has just been queued: one place, for every kind of job. */
+export function newJobState(iso: string): Pick<
+  TransferRecord,
+  'state' | 'reasons' | 'bytesTransferred' | 'attempts' | 'createdAt' | 'updatedAt' | 'error' | 'lastError' | 'warnings' | 'resume' | 'nextAttemptAt'
+> {
+  return {
+    state: 'queued',
+    reasons: [],
+    bytesTransferred: 0,
+    attempts: 0,
+    createdAt: iso,
+    updatedAt: iso,
+    error: null,
+    lastError: null,
+    warnings: [],
+    resume: {},
+    nextAttemptAt: null,
+  };
+}

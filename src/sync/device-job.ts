@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceConfig, DevicePullConfig, DevicePushConfig } from '../config/sections/devices.js';
 import { FerryError } from '../errors.js';
-import type { TransferRecord } from '../model/transfer.js';
+import { newJobState, type TransferRecord } from '../model/transfer.js';
 import { deviceUrl, pullLocalPath } from './device-config.js';
 
 export type DeviceOp = 'pull' | 'push-file' | 'push-image';
@@ -84,18 +84,8 @@ export function buildDeviceJob(j: NewJob): TransferRecord {
     retry: { backoff: 'exponential', initialDelayS: d.retry.initialDelayS, maxDelayS: d.retry.maxDelayS, maxAttempts: d.retry.maxAttempts },
     periodicMinutes: null,
     tag: `device-sync:${d.id}`,
-    state: 'queued',
-    reasons: [],
-    bytesTransferred: 0,
+    ...newJobState(iso),
     totalBytes: null,
-    attempts: 0,
-    createdAt: iso,
-    updatedAt: iso,
-    error: null,
-    lastError: null,
-    warnings: [],
-    resume: {},
-    nextAttemptAt: null,
     device: spec as unknown as Record<string, unknown>,
   };
 }
