@@ -125,6 +125,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     });
     const http: AttemptRunner = {
       runAttempt: async (t, signal, cb) => (await loadEngine()).runAttempt(t, signal, cb),
+      probe: async (t, signal) => (await loadEngine()).probe(t, signal),
       async discard(t) {
         if (t.direction !== 'download') return;
         const { abs } = await resolveInsideRoot(current.transfersRoot, t.path);

@@ -9,6 +9,8 @@ export interface AttemptRunner {
   runAttempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult>;
   /** Drops what a cancelled job left behind (partial files); optional. */
   discard?(t: TransferRecord): Promise<void>;
+  /** Learns a job's size without moving its bytes (an HTTP HEAD); optional. */
+  probe?(t: TransferRecord, signal: AbortSignal): Promise<{ totalBytes: number | null }>;
 }
 
 /** Why the scheduler stopped a running attempt; the runner only sees an aborted signal. */

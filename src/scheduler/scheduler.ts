@@ -42,6 +42,9 @@ export class Scheduler extends EventEmitter {
   private readonly active = new Map<string, Active>();
   /** Jobs that gave up their turn (execution window): they queue behind the others once. */
   private readonly yielded = new Set<string>();
+  /** Jobs whose size was asked for in this run of the agent (one HEAD each, at most one at a time). */
+  private readonly probed = new Set<string>();
+  private probing = false;
   private pending = false;
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
@@ -157,7 +160,37 @@ export class Scheduler extends EventEmitter {
     this.deps.store.putMany(durable);
     for (const t of changed) this.emit('transfer', t);
     this.arm(nextWake, now);
+    this.probeUnknownSize();
     return changed.length;
+  }
+
+  /**
+   * A download held only because its size is unknown may well be small: ask the server (a HEAD costs a
+   * few hundred bytes) so the size caps can decide instead of the unknown-size rule.
+   */
+  private probeUnknownSize(): void {
+    if (this.probing) return;
+    const t = this.deps.store
+      .all()
+      .find((x) => x.state === 'waiting' && x.totalBytes === null && !this.probed.has(x.id) && x.reasons.some((r) => r.code === 'unknown-size'));
+    const runner = t && this.deps.runners[t.kind];
+    if (!t || !runner?.probe) return;
+    this.probed.add(t.id);
+    this.probing = true;
+    const abort = AbortSignal.timeout(this.deps.config().transfers.connectTimeoutS * 1000);
+    runner
+      .probe(t, abort)
+      .then(({ totalBytes }) => {
+        if (totalBytes === null || t.totalBytes !== null || this.deps.store.get(t.id) !== t) return;
+        t.totalBytes = totalBytes;
+        this.log.info({ id: t.id, totalBytes }, 'size learnt from the server');
+        this.persist(t);
+      })
+      .catch((e: unknown) => this.log.info({ id: t.id, err: (e as Error).message }, 'size probe failed; the download waits as unknown-size'))
+      .finally(() => {
+        this.probing = false;
+        this.requestReconcile();
+      });
   }
 
   /** Resolves once the transfer is paused (a running attempt has checkpointed and stopped). */
@@ -211,6 +244,7 @@ export class Scheduler extends EventEmitter {
     if (!isFinal(t.state)) await this.cancel(id);
     this.deps.store.remove(id);
     this.yielded.delete(id);
+    this.probed.delete(id);
     this.emit('removed', t);
     this.requestReconcile();
   }

@@ -146,4 +146,25 @@ describe('Scheduler', () => {
     expect(store.get('grow')!.preferences).toBe('allowBattery');
     expect(store.get('grow')!.reasons[0]!.message).toMatch(/48 MB/);
   });
+
+  it('asks the server for the size of a download held as unknown-size, once, and lets the size caps decide', async () => {
+    const probes: string[] = [];
+    (runner as ScriptedRunner & { probe?: unknown }).probe = async (t: TransferRecord) => {
+      probes.push(t.id);
+      return { totalBytes: t.id === 'small' ? 1000 : null };
+    };
+    cond.set((c) => {
+      c.network = { kind: 'wifi', interface: 'wlan0', generation: null, metered: false, roaming: false };
+      c.power = { source: 'battery', batteryPercent: 80, charging: false };
+    });
+    store.insert(record('small', 'x', { totalBytes: null }), limits);
+    store.insert(record('mystery', 'x', { totalBytes: null }), limits);
+    sched.start();
+    await waitFor(() => runner.live().includes('small'), 3000, 'probed download to start');
+    expect(store.get('small')!.totalBytes).toBe(1000);
+    await waitFor(() => probes.length === 2, 3000, 'second probe');
+    sched.reconcile();
+    expect(store.get('mystery')).toMatchObject({ state: 'waiting', reasons: [expect.objectContaining({ code: 'unknown-size' })] });
+    expect(probes.sort()).toEqual(['mystery', 'small']);
+  });
 });
