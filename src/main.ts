@@ -100,7 +100,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
     // Device sync looks at its devices before the first decision pass, and adds their presence to the
     // conditions. Loaded only when there is something to sync (configured devices or queued device jobs).
-    const hw = systemHardware();
+    const hw = systemHardware({ onUsbProblem: (e) => log.warn({ component: 'usb', err: (e as Error)?.message ?? String(e) }, 'USB problem') });
     let devices: DeviceSync | null = null;
     let extraRoutes: Route[] = noDeviceRoutes(hw) as Route[];
     if (current.devices.length > 0 || store.all().some((t) => t.kind === 'device-sync')) {

@@ -123,7 +123,10 @@ export function adaptUsbRs(native: UsbRsNative, onError: (e: unknown) => void = 
   const startHotplug = (): void => {
     const em = new native.Emitter();
     emitter = em;
-    em.addAttach((d) => events.emit('attach', wrap(d)))
+    em.addAttach((d) => {
+      const w = tryWrap(d);
+      if (w) events.emit('attach', w);
+    })
       .then(() =>
         em.addDetach((handle) => {
           const w = known.get(handle);
@@ -138,9 +141,20 @@ export function adaptUsbRs(native: UsbRsNative, onError: (e: unknown) => void = 
     emitter = null;
     em?.removeAttach().then(() => em.removeDetach()).catch(onError);
   };
+  // Reading a device's descriptors can open it; as an unprivileged user that fails for the root hubs
+  // (0664 root:root) and for anything not ours. One unreadable device must not make USB "unavailable":
+  // it is skipped (and reported), the others are listed.
+  const tryWrap = (d: UsbRsDevice): UsbDeviceLike | null => {
+    try {
+      return wrap(d);
+    } catch (e) {
+      onError(new Error(`skipping USB device ${d.vendorId?.toString(16) ?? '?'}:${d.productId?.toString(16) ?? '?'}: ${(e as Error)?.message ?? e}`, { cause: e }));
+      return null;
+    }
+  };
   const api = {
     async getDeviceList(): Promise<UsbDeviceLike[]> {
-      return (await native.nativeGetDevices()).map(wrap);
+      return (await native.nativeGetDevices()).map(tryWrap).filter((d): d is UsbDeviceLike => d !== null);
     },
     on(event: 'attach' | 'detach', listener: (d: UsbDeviceLike) => void) {
       const first = listening() === 0;

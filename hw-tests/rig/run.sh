@@ -19,18 +19,20 @@ for step in kernel initramfs rootfs; do
   D=$(rig_secs "$S0" "$(rig_now)")
   awk -v d="$D" 'BEGIN{exit !(d > 3)}' && { COLD=1; rig_log "$step: ${D} s"; }
 done
+ACCEL=$(bash "$RIG_DIR/vm/accel.sh")
 T1=$(rig_now)
 RIG_TEST_FILTER="$*" bash "$RIG_DIR/build/payload.sh" || { echo "rig: payload build failed"; echo "rig: 0 passed, 1 failed"; exit 1; }
 T2=$(rig_now)
 if [ $COLD = 1 ]; then echo "rig: cold build $(rig_secs "$T0" "$T1") s (kernel, test_power, debootstrap, base image) + payload $(rig_secs "$T1" "$T2") s"
 else echo "rig: build cached; payload $(rig_secs "$T1" "$T2") s"; fi
 
+echo "rig: booting with $ACCEL"
 RUN=$RIG_WORK/runs/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RUN"
 ln -sfn "$RUN" "$RIG_WORK/runs/latest"
 LOG=$RUN/console.log
 : > "$LOG"
-bash "$RIG_DIR/vm/boot.sh" "$LOG" &
+RIG_ACCEL=$ACCEL bash "$RIG_DIR/vm/boot.sh" "$LOG" &
 VM=$!
 # Show the guest's progress: rig markers and vitest's per-test lines.
 tail -n +1 -F --pid=$VM "$LOG" 2>/dev/null | grep --line-buffered -aE '^RIG: |^ *[✓×↓] |FAIL ' &

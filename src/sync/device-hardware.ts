@@ -30,7 +30,7 @@ function once<T>(load: () => Promise<Loaded<T>>): () => Promise<Loaded<T>> {
 }
 
 /** Production hardware: `@serialport/bindings-cpp` autoDetect(), node:dgram, @abandonware/noble, usb. */
-export function systemHardware(opts: { sysRoot?: string; devRoot?: string } = {}): DeviceHardware {
+export function systemHardware(opts: { sysRoot?: string; devRoot?: string; onUsbProblem?: (e: unknown) => void } = {}): DeviceHardware {
   return {
     serial: once(async () => {
       try {
@@ -49,7 +49,7 @@ export function systemHardware(opts: { sysRoot?: string; devRoot?: string } = {}
     }),
     usb: once(async () => {
       let error = new TransportError('UNAVAILABLE', 'USB is not available');
-      const usb = await loadUsb({ onUnavailable: (e) => (error = e) });
+      const usb = await loadUsb({ onUnavailable: (e) => (error = e), onHotplugError: opts.onUsbProblem });
       return usb ? { ok: usb } : { ok: null, error };
     }),
     sysRoot: opts.sysRoot ?? '/sys',

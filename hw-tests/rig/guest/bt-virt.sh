@@ -11,5 +11,5 @@ for i in $(seq 1 100); do [ -e /sys/class/bluetooth/hci1 ] && break; sleep 0.1; 
 [ -e /sys/class/bluetooth/hci1 ] || { echo "bt-virt: no hci1" >&2; exit 1; }
 addr() { hciconfig "$1" 2>/dev/null | awk '/BD Address/{print $3; exit}'; }
 A0=$(addr hci0); A1=$(addr hci1)
-echo "RIG: bluetooth: hci0=$A0 hci1=$A1 ($(timeout 5 bluetoothctl list 2>/dev/null | tr '\n' ' '))"
+echo "RIG: bluetooth: hci0=$A0 hci1=$A1 ($(timeout 5 bluetoothctl list 2>/dev/null | grep -a '^Controller' | tr '\n' ' '))"
 { echo FERRY_HW_BLE_ADAPTER=hci0; echo "FERRY_HW_BLE_ADDR=$A1"; echo FERRY_RIG_BLE_PERIPHERAL=hci1; } >> "$ENVFILE"

@@ -21,7 +21,6 @@ finish() {
 }
 trap finish EXIT
 say "start: $(uname -r), node $(node -v), systemd $(systemctl --version | head -1 | cut -d' ' -f2)"
-systemd-analyze time 2>&1 | head -1 | sed 's/^/RIG: /'
 
 # --- virtual devices (each step reports and goes on: the tests say what is missing) ---
 modprobe test_power && say "power: test_power loaded: $(ls /sys/class/power_supply | tr '\n' ' ')"
@@ -56,6 +55,15 @@ fi
   busctl get-property org.freedesktop.NetworkManager /org/freedesktop/NetworkManager org.freedesktop.NetworkManager PrimaryConnection Metered
   echo "== ip route"; ip route
   echo "== power_supply"; grep -H . /sys/class/power_supply/*/{type,online,status,capacity} 2>/dev/null
+  echo "== USB device nodes, ferry's groups"; ls -l /dev/bus/usb/*/*; id ferry
+  echo "== usb package as user ferry (outside the unit's sandbox)"
+  PROBE="import('/usr/lib/ferry/dist/drivers/usb/load-usb.js').then((m) => m.loadUsb({ onUnavailable: (e) => console.log('unavailable:', e.message) })).then(async (u) => console.log('loadUsb:', u ? (await u.getDeviceList()).length + ' devices' : 'null'))"
+  echo "-- loadUsb as ferry, no sandbox:"; runuser -u ferry -- node -e "$PROBE"
+  echo "-- loadUsb as ferry with only DevicePolicy=closed + DeviceAllow=char-usb_device:"
+  systemd-run --quiet --wait --pipe -p User=ferry -p DevicePolicy=closed -p DeviceAllow='char-usb_device rw' -p DeviceAllow='/dev/null rw' node -e "$PROBE"
+  echo "-- loadUsb with the unit's own sandbox (properties from ferry.service):"
+  mapfile -t PROPS < <(systemctl cat ferry.service | grep -E '^(User|Group|SupplementaryGroups|DevicePolicy|DeviceAllow|Protect[A-Za-z]+|PrivateTmp|PrivateMounts|NoNewPrivileges|CapabilityBoundingSet|RestrictAddressFamilies|SystemCallFilter|SystemCallErrorNumber|RestrictNamespaces)=' | sed 's/^/-p/')
+  systemd-run --quiet --wait --pipe "${PROPS[@]}" node -e "$PROBE"
 } > "$OUT/diag.txt" 2>&1
 
 # --- the tests ---
@@ -66,6 +74,9 @@ FERRY_SOCKET=/run/ferry/ferry.sock
 FERRY_HW_SYSTEMD_UNIT=ferry.service
 FERRY_HW_POWER=test_power
 FERRY_HW_NM_CONNECTION=rig-wired
+# Device ids in guest/ferry.rig.json.
+FERRY_HW_SERIAL_DEVICE=rig-serial
+FERRY_HW_USB_DEVICE=rig-usb
 # shellcheck disable=SC1091
 [ -f "$OUT/devices.env" ] && . "$OUT/devices.env"
 set +a

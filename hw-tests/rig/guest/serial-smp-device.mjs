@@ -1,6 +1,6 @@
 // An SMP device on the gadget side of the rig's CDC-ACM link (/dev/ttyGS0): speaks SMP's serial
-// framing (smp-serial-framing.mjs)
-// the way Zephyr's smp_svr does over USB CDC-ACM. Usage: serial-smp-device.mjs /dev/ttyGS0
+// framing (smp-serial-framing.mjs) the way Zephyr's smp_svr does over USB CDC-ACM.
+// Usage: serial-smp-device.mjs /dev/ttyGS0
 import { openSync, createReadStream, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createSmpResponder } from './smp-responder.mjs';

@@ -1,9 +1,10 @@
 // The BLE path: ferry's adapter and an SMP peripheral (a Zephyr board on a physical rig; on the
 // virtual rig btvirt's second controller on the same virtual radio). Link first, then ferry.
 import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { getOk, routeMissing } from './support/ferry-api.js';
-import { firstReason, needSocket, rigEnv, skipWith } from './support/rig-env.js';
+import { expect, it } from 'vitest';
+import { routeMissing } from './support/ferry-api.js';
+import { devicePresent, ferryctlEcho } from './support/ferry-devices.js';
+import { firstReason, hwDescribe, needSocket, rigEnv } from './support/rig-env.js';
 import { sh } from './support/system.js';
 
 const env = rigEnv();
@@ -12,9 +13,17 @@ const linkReason = firstReason(
   env.bleAddr ? null : 'FERRY_HW_BLE_ADDR not set (address of the SMP peripheral)',
   existsSync(`/sys/class/bluetooth/${adapter}`) ? null : `no Bluetooth adapter ${adapter}`,
 );
-const featureReason = linkReason ?? needSocket(env) ?? (await routeMissing(env.socket, '/v1/devices', 'device sync'));
+const featureReason =
+  linkReason ??
+  needSocket(env) ??
+  (env.bleDevice
+    ? null
+    : env.virtual
+      ? 'the virtual rig has no SMP GATT peripheral on its second controller yet (FERRY_HW_BLE_DEVICE unset)'
+      : 'FERRY_HW_BLE_DEVICE not set (id of the BLE device in ferry\'s config)') ??
+  (await routeMissing(env.socket, '/v1/devices', 'device sync'));
 
-describe.skipIf(skipWith(linkReason, 'BLE link checks'))(`Bluetooth adapter ${adapter} and peripheral ${env.bleAddr}`, () => {
+hwDescribe(`Bluetooth adapter ${adapter} and peripheral ${env.bleAddr ?? '(unset)'}`, linkReason, () => {
   it('has the adapter registered with bluetoothd', async () => {
     const list = await sh('bluetoothctl', ['list'], 15_000);
     expect(list).toMatch(/^Controller /m);
@@ -26,9 +35,13 @@ describe.skipIf(skipWith(linkReason, 'BLE link checks'))(`Bluetooth adapter ${ad
   });
 });
 
-describe.skipIf(skipWith(featureReason, 'ferry BLE sync'))('ferry with the BLE SMP peripheral', () => {
-  it('finds the peripheral and lists it', async () => {
-    const body = await getOk(env.socket, '/v1/devices');
-    expect(JSON.stringify(body).toUpperCase()).toContain(env.bleAddr!.toUpperCase());
+hwDescribe(`ferry with the BLE SMP peripheral "${env.bleDevice ?? '(unset)'}"`, featureReason, () => {
+  it('finds the peripheral and lists it as present', async () => {
+    const d = await devicePresent(env.socket, env.bleDevice!, 60_000);
+    expect(d.transport).toMatch(/ble/);
+  });
+
+  it('answers an SMP echo through ferry\'s client over GATT (ferryctl smp --device)', async () => {
+    expect(await ferryctlEcho(env.socket, env.bleDevice!, 'rig-ferry-ble')).toContain('rig-ferry-ble');
   });
 });

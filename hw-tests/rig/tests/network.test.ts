@@ -1,9 +1,9 @@
 // Network conditions from the real NetworkManager: the metered flag of the active connection shows
 // in GET /v1/conditions, holds unmetered-only transfers, and survives a NetworkManager restart.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitFor } from '../../../test/support/wait.js';
 import { api, getOk, healthy } from './support/ferry-api.js';
-import { firstReason, needRoot, needSocket, rigEnv, skipWith } from './support/rig-env.js';
+import { firstReason, hwDescribe, needRoot, needSocket, rigEnv } from './support/rig-env.js';
 import { sh, unitProps } from './support/system.js';
 import { startThrottledOrigin, type ThrottledOrigin } from './support/throttled-origin.js';
 
@@ -21,7 +21,7 @@ const meteredIs = (want: boolean) =>
     return n.metered === want ? n : null;
   }, 15_000, `metered=${want} in conditions`, 100);
 
-describe.skipIf(skipWith(reason, 'network tests'))(`NetworkManager connection "${conn}"`, () => {
+hwDescribe(`NetworkManager connection "${conn || '(unset)'}"`, reason, () => {
   let origin: ThrottledOrigin;
   beforeAll(async () => {
     await setMetered('no');

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/support/wait.js';
 import { api, getOk } from './support/ferry-api.js';
-import { firstReason, needRoot, needSocket, rigEnv, skipWith } from './support/rig-env.js';
+import { firstReason, hwDescribe, needRoot, needSocket, rigEnv } from './support/rig-env.js';
 import { setTestPower } from './support/system.js';
 import { startThrottledOrigin, type ThrottledOrigin } from './support/throttled-origin.js';
 
@@ -29,7 +29,7 @@ function unplugLow(percent: number): void {
 }
 const power = async () => (await getOk(env.socket, '/v1/conditions')).power;
 
-describe.skipIf(skipWith(reason, 'power tests'))('power conditions from /sys/class/power_supply', () => {
+hwDescribe('power conditions from /sys/class/power_supply', reason, () => {
   beforeAll(() => plugIn());
   afterAll(() => plugIn());
 

@@ -2,15 +2,20 @@
 // rig's gadget + simulator on the virtual one). First the link itself, then ferry syncing with it.
 import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { getOk, routeMissing } from './support/ferry-api.js';
-import { firstReason, needRoot, needSocket, rigEnv, skipWith } from './support/rig-env.js';
+import { expect, it } from 'vitest';
+import { routeMissing } from './support/ferry-api.js';
+import { devicePresent, ferryctlEcho } from './support/ferry-devices.js';
+import { firstReason, hwDescribe, needRoot, needSocket, rigEnv } from './support/rig-env.js';
 import { serialEcho } from './support/smp-probe.js';
 
 const env = rigEnv();
 const port = env.serial ?? '';
 const linkReason = firstReason(env.serial ? null : 'FERRY_HW_SERIAL not set (path of the SMP device\'s serial port)', existsSync(port) ? null : `${port} does not exist`, needRoot());
-const featureReason = linkReason ?? needSocket(env) ?? (await routeMissing(env.socket, '/v1/devices', 'device sync'));
+const featureReason =
+  linkReason ??
+  needSocket(env) ??
+  (env.serialDevice ? null : 'FERRY_HW_SERIAL_DEVICE not set (id of the serial device in ferry\'s config)') ??
+  (await routeMissing(env.socket, '/v1/devices', 'device sync'));
 
 /** VID:PID of a tty's USB parent, read from sysfs the way ferry's fingerprinting does. */
 function usbIdOf(tty: string): string | null {
@@ -21,7 +26,7 @@ function usbIdOf(tty: string): string | null {
   return null;
 }
 
-describe.skipIf(skipWith(linkReason, 'serial link checks'))(`the SMP serial device at ${port}`, () => {
+hwDescribe(`the SMP serial device at ${port || '(unset)'}`, linkReason, () => {
   it('is a USB CDC-ACM port with the expected fingerprint', () => {
     expect(readdirSync('/dev/serial/by-id').some((n) => realpathSync(`/dev/serial/by-id/${n}`) === realpathSync(port))).toBe(true);
     if (env.serialUsb) expect(usbIdOf(port)).toBe(env.serialUsb.toLowerCase());
@@ -32,9 +37,13 @@ describe.skipIf(skipWith(linkReason, 'serial link checks'))(`the SMP serial devi
   });
 });
 
-describe.skipIf(skipWith(featureReason, 'ferry serial sync'))('ferry with the serial SMP device', () => {
-  it('finds the port by its USB fingerprint and lists the device', async () => {
-    const body = await getOk(env.socket, '/v1/devices');
-    expect(JSON.stringify(body).toLowerCase()).toContain((env.serialUsb ?? port).toLowerCase());
+hwDescribe(`ferry with the serial SMP device "${env.serialDevice ?? '(unset)'}"`, featureReason, () => {
+  it('finds the port by its USB fingerprint and lists the device as present', async () => {
+    const d = await devicePresent(env.socket, env.serialDevice!);
+    expect(d.transport).toMatch(/serial/);
+  });
+
+  it('answers an SMP echo through ferry\'s client (ferryctl smp --device)', async () => {
+    expect(await ferryctlEcho(env.socket, env.serialDevice!, 'rig-ferry-serial')).toContain('rig-ferry-serial');
   });
 });

@@ -2,17 +2,17 @@
 // stop, and the unit's sandbox score. Needs root and ferry installed as FERRY_HW_SYSTEMD_UNIT.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitFor } from '../../../test/support/wait.js';
 import { api, healthy } from './support/ferry-api.js';
-import { firstReason, needRoot, needSocket, rigEnv, skipWith } from './support/rig-env.js';
+import { firstReason, hwDescribe, needRoot, needSocket, rigEnv } from './support/rig-env.js';
 import { journalSince, journalStamp, sh, spanMs, unitProps } from './support/system.js';
 
 const env = rigEnv();
 const unit = env.unit ?? 'ferry.service';
 const reason = firstReason(env.unit ? null : 'FERRY_HW_SYSTEMD_UNIT not set (ferry not installed as a unit here)', needRoot(), needSocket(env));
 
-describe.skipIf(skipWith(reason, 'systemd tests'))(`ferry as the systemd unit ${unit}`, () => {
+hwDescribe(`ferry as the systemd unit ${unit}`, reason, () => {
   beforeAll(async () => {
     await sh('systemctl', ['start', unit]);
     await waitFor(() => healthy(env.socket), 30_000, 'ferry healthy');

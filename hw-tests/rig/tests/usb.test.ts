@@ -1,14 +1,19 @@
 // The USB path: a vendor-class device with a bulk OUT/IN pair carrying raw SMP packets (the rig's
 // FunctionFS gadget; on a physical rig, a board with such a firmware), first alone, then with ferry.
-import { describe, expect, it } from 'vitest';
-import { getOk, routeMissing } from './support/ferry-api.js';
-import { firstReason, needRoot, needSocket, rigEnv, skipWith } from './support/rig-env.js';
+import { expect, it } from 'vitest';
+import { routeMissing } from './support/ferry-api.js';
+import { devicePresent, ferryctlEcho } from './support/ferry-devices.js';
+import { firstReason, hwDescribe, needRoot, needSocket, rigEnv } from './support/rig-env.js';
 import { echoReply, echoRequest } from './support/smp-probe.js';
 
 const env = rigEnv();
 const [vid, pid] = (env.usb ?? '').split(':').map((h) => parseInt(h, 16));
 const linkReason = firstReason(env.usb && vid && pid ? null : 'FERRY_HW_USB not set (VID:PID of the vendor-class SMP device)', needRoot());
-const featureReason = linkReason ?? needSocket(env) ?? (await routeMissing(env.socket, '/v1/devices', 'device sync'));
+const featureReason =
+  linkReason ??
+  needSocket(env) ??
+  (env.usbDevice ? null : 'FERRY_HW_USB_DEVICE not set (id of the USB device in ferry\'s config)') ??
+  (await routeMissing(env.socket, '/v1/devices', 'device sync'));
 
 /** The WebUSB calls the check needs (usb 3.x exposes WebUSB for Node). */
 interface WebUsbDevice {
@@ -44,15 +49,19 @@ async function bulkEcho(text: string): Promise<string> {
   }
 }
 
-describe.skipIf(skipWith(linkReason, 'USB link checks'))(`the vendor-class SMP device ${env.usb}`, () => {
+hwDescribe(`the vendor-class SMP device ${env.usb ?? '(unset)'}`, linkReason, () => {
   it('answers an SMP echo over its bulk endpoints', async () => {
     expect(await bulkEcho('rig-usb-echo')).toBe('rig-usb-echo');
   });
 });
 
-describe.skipIf(skipWith(featureReason, 'ferry USB sync'))('ferry with the vendor-class SMP device', () => {
-  it('finds the device by VID:PID and lists it', async () => {
-    const body = await getOk(env.socket, '/v1/devices');
-    expect(JSON.stringify(body).toLowerCase()).toMatch(new RegExp(`${vid!.toString(16).padStart(4, '0')}.?${pid!.toString(16).padStart(4, '0')}`));
+hwDescribe(`ferry with the vendor-class SMP device "${env.usbDevice ?? '(unset)'}"`, featureReason, () => {
+  it('finds the device by VID:PID and lists it as present', async () => {
+    const d = await devicePresent(env.socket, env.usbDevice!);
+    expect(d.transport).toMatch(/usb/);
+  });
+
+  it('answers an SMP echo through ferry\'s client over bulk (ferryctl smp --device)', async () => {
+    expect(await ferryctlEcho(env.socket, env.usbDevice!, 'rig-ferry-usb')).toContain('rig-ferry-usb');
   });
 });

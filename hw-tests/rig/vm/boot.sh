@@ -1,12 +1,12 @@
 #!/bin/bash
 # Boots the rig VM once: base image (snapshot: every boot starts clean) + payload disk, serial
 # console to LOG. Guest network: user-mode NIC with restrict=on, so NetworkManager has a real link
-# but nothing leaves the guest. Usage: boot.sh LOG   (env: RIG_ACCEL tcg|kvm, RIG_MEM_MB, RIG_TIMEOUT_S)
+# but nothing leaves the guest. Usage: boot.sh LOG   (env: RIG_ACCEL auto|tcg|kvm, RIG_MEM_MB, RIG_TIMEOUT_S)
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 LOG=$1
 K=$(rig_kernel)
-ACCEL=${RIG_ACCEL:-tcg}
+ACCEL=$(bash "$RIG_DIR/vm/accel.sh")
 if [ "$ACCEL" = kvm ]; then ACCELOPT=kvm; CPU=host
 else ACCELOPT="tcg,tb-size=${RIG_TB_MB:-256}"; CPU=max; fi   # default TCG translation cache is 1 GiB of host RSS
 /usr/bin/time -f '%M %e' -o "$LOG.time" \

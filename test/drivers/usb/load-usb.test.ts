@@ -95,6 +95,21 @@ describe('loadUsb', () => {
 });
 
 describe('adaptUsbRs (usb 3.x)', () => {
+  it('skips a device it may not read (root hub as an unprivileged user) and lists the others', async () => {
+    const { native, device } = fakeNative();
+    const locked = device('hub');
+    Object.defineProperty(locked, 'configuration', {
+      get() {
+        throw new Error('open error: permission denied (errno 13)');
+      },
+    });
+    native.nativeGetDevices = async () => [locked, device('h1')];
+    const problems: string[] = [];
+    const list = await adaptUsbRs(native, (e) => problems.push((e as Error).message)).getDeviceList();
+    expect(list.map((d) => d.deviceDescriptor.idProduct)).toEqual([0x0200]);
+    expect(problems).toEqual([expect.stringMatching(/skipping USB device 2fe3:200: open error: permission denied/)]);
+  });
+
   it('presents devices with sysfs location, descriptor fields, serial and endpoint addresses', async () => {
     const { native } = fakeNative();
     const [d] = await adaptUsbRs(native).getDeviceList();

@@ -2,6 +2,7 @@
 // or by the operator of a physical rig (hw-tests/README.md). Each `need*` returns null when the
 // test can run, else the reason it is skipped, which the test prints.
 import { existsSync } from 'node:fs';
+import { describe } from 'vitest';
 
 export interface RigEnv {
   /** Set by the virtual rig only: the rig may change the system (power supply, NM, units). */
@@ -13,6 +14,10 @@ export interface RigEnv {
   serial: string | null;
   serialUsb: string | null;
   serialGadget: string | null;
+  /** Ids of the devices in ferry's config (the ferry-side tests need them). */
+  serialDevice: string | null;
+  usbDevice: string | null;
+  bleDevice: string | null;
   usb: string | null;
   bleAdapter: string | null;
   bleAddr: string | null;
@@ -30,6 +35,9 @@ export function rigEnv(env: NodeJS.ProcessEnv = process.env): RigEnv {
     serial: v('FERRY_HW_SERIAL'),
     serialUsb: v('FERRY_HW_SERIAL_USB'),
     serialGadget: v('FERRY_RIG_SERIAL_GADGET'),
+    serialDevice: v('FERRY_HW_SERIAL_DEVICE'),
+    usbDevice: v('FERRY_HW_USB_DEVICE'),
+    bleDevice: v('FERRY_HW_BLE_DEVICE'),
     usb: v('FERRY_HW_USB'),
     bleAdapter: v('FERRY_HW_BLE_ADAPTER'),
     bleAddr: v('FERRY_HW_BLE_ADDR'),
@@ -42,7 +50,9 @@ export function firstReason(...reasons: (string | null)[]): string | null {
   return reasons.find((r) => r !== null) ?? null;
 }
 
+/** On the virtual rig ferry is always installed: a missing socket there fails the tests, not skips them. */
 export function needSocket(e: RigEnv): string | null {
+  if (e.virtual) return null;
   return existsSync(e.socket) ? null : `no ferry socket at ${e.socket} (set FERRY_SOCKET; is ferry running?)`;
 }
 
@@ -50,8 +60,15 @@ export function needRoot(): string | null {
   return process.getuid?.() === 0 ? null : 'needs root (changes system state)';
 }
 
-/** Prints the reason once per file and returns whether to skip: `describe.skipIf(skipWith(r, 'x'))`. */
-export function skipWith(reason: string | null, what: string): boolean {
-  if (reason !== null) console.log(`[hw-tests] skipping ${what}: ${reason}`);
-  return reason !== null;
+/**
+ * A describe block that runs when `reason` is null, else is skipped with the reason printed and
+ * carried in its title, so reports (the rig's summary, vitest's JSON) say why it did not run.
+ */
+export function hwDescribe(title: string, reason: string | null, body: () => void): void {
+  if (reason === null) {
+    describe(title, body);
+    return;
+  }
+  console.log(`[hw-tests] skipping "${title}": ${reason}`);
+  describe.skip(`${title} [skipped: ${reason}]`, body);
 }

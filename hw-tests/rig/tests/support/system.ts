@@ -1,7 +1,7 @@
 // The OS side the hw tests drive: systemctl/journalctl/nmcli/sysfs, run as plain commands so the
 // tests read like what an operator would type.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -30,10 +30,6 @@ export function journalStamp(d = new Date(Date.now() - 1000)): string {
 /** test_power's knobs (/sys/module/test_power/parameters/*): ac_online, battery_capacity… */
 export function setTestPower(param: string, value: string): void {
   writeFileSync(`/sys/module/test_power/parameters/${param}`, value);
-}
-
-export function readSysfs(path: string): string {
-  return readFileSync(path, 'utf8').trim();
 }
 
 /** A systemd time span as `systemctl show` prints it ("10s", "1min 30s", "500ms", "infinity") in ms. */
