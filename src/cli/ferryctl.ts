@@ -16,8 +16,9 @@ main(process.argv.slice(2), {
   signal: ac.signal,
 }).then(
   (code) => {
-    process.exitCode = code;
     process.removeListener('SIGINT', onSigint);
+    // Exit once the output is flushed: a device library (noble's HCI socket) can keep the loop alive.
+    process.stdout.write('', () => process.exit(code));
   },
   (e: unknown) => {
     process.stderr.write(`ferryctl: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

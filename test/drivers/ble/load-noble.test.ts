@@ -27,6 +27,25 @@ describe('loadNoble', () => {
     expect(await loadNoble({ importer: async () => ({ default: fake }) })).toBe(fake);
   });
 
+  it('asks for the ACL buffer sizes on power-on when noble runs on an HCI user channel', async () => {
+    const fake = new FakeNoble({ state: 'unknown' });
+    let reads = 0;
+    Object.assign(fake, { _bindings: { _hci: { readLeBufferSize: () => reads++ } } });
+    await loadNoble({ importer: async () => ({ default: fake }), env: { HCI_CHANNEL_USER: '1' } });
+    expect(reads).toBe(0);
+    fake.emit('stateChange', 'poweredOn');
+    expect(reads).toBe(1);
+  });
+
+  it('leaves noble alone on the raw HCI channel, whose own init reads the buffer sizes', async () => {
+    const fake = new FakeNoble({ state: 'unknown' });
+    let reads = 0;
+    Object.assign(fake, { _bindings: { _hci: { readLeBufferSize: () => reads++ } } });
+    await loadNoble({ importer: async () => ({ default: fake }), env: {} });
+    fake.emit('stateChange', 'poweredOn');
+    expect(reads).toBe(0);
+  });
+
   it('never throws with the real noble module, whatever this machine has', async () => {
     let reason: TransportError | undefined;
     const noble = await loadNoble({ onUnavailable: (e) => (reason = e) });
