@@ -39,6 +39,8 @@ export class UsbBulkTransport extends EventEmitter implements Transport {
   private opened = false;
   private dead = false;
   private sendChain: Promise<void> = Promise.resolve();
+  /** The read loop; settles at most one poll timeout after the transport stops being open. */
+  private reading: Promise<void> = Promise.resolve();
 
   constructor(opts: UsbBulkTransportOptions) {
     super();
@@ -81,7 +83,7 @@ export class UsbBulkTransport extends EventEmitter implements Transport {
     this.outAddr = bulkOut.address;
     this.opened = true;
     this.opts.usb?.on('detach', this.onDetach);
-    void this.readLoop(this.opts.readSize ?? Math.max(bulkIn.maxPacketSize, 512) * 8);
+    this.reading = this.readLoop(this.opts.readSize ?? Math.max(bulkIn.maxPacketSize, 512) * 8);
     this.log?.info({ interfaceNumber: iface.interfaceNumber }, 'opened');
   }
 
@@ -106,9 +108,33 @@ export class UsbBulkTransport extends EventEmitter implements Transport {
     const wasOpen = this.opened;
     this.shutdown();
     if (!wasOpen) return;
+    await this.releaseHandle();
+    this.emit('close');
+  }
+
+  /**
+   * Releases the interface and closes the handle. usb 3.x refuses both while an IN or OUT transfer
+   * still holds the device; left so, the interface stays claimed and every later session fails with
+   * BUSY. Then it tries again once the transfers in flight ended (the read loop's poll timeout bounds that).
+   */
+  private async releaseHandle(): Promise<void> {
+    try {
+      await this.iface?.release();
+      await this.dev.close();
+      return;
+    } catch {
+      // a transfer still holds the device, or it is gone: wait for the transfers, then once more
+    }
+    const bound = (this.opts.pollTimeoutMs ?? 1_000) + 250;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([this.reading, this.sendChain]).catch(() => undefined),
+      new Promise((r) => (timer = setTimeout(r, bound))),
+    ]);
+    clearTimeout(timer);
+    await new Promise((r) => setImmediate(r));
     await this.iface?.release().catch(() => undefined);
     await this.dev.close().catch(() => undefined);
-    this.emit('close');
   }
 
   private async readLoop(readSize: number): Promise<void> {
@@ -148,8 +174,9 @@ export class UsbBulkTransport extends EventEmitter implements Transport {
     if (!this.opened) return;
     this.shutdown();
     this.log?.warn({ reason: reason.message }, 'lost');
-    // The handle is useless after an unplug; closing it frees the library's resources.
-    void this.dev.close().catch(() => undefined);
+    // The handle is useless after an unplug; closing it frees the library's resources (and, after a
+    // failure that was not an unplug, lets the next session claim the interface again).
+    void this.releaseHandle();
     this.emit('close', reason);
   }
 

@@ -65,8 +65,10 @@ function wrapDevice(d: UsbRsDevice): UsbDeviceLike {
         maxPacketSize: e.packetSize,
       }),
     ),
-    claim: () => d.claimInterface(i.interfaceNumber),
-    release: () => d.releaseInterface(i.interfaceNumber),
+    // usb 3.x throws synchronously (not a rejected promise) when another call still holds the device
+    // ("cannot be borrowed mutably…"): async wrappers turn that into a rejection callers can catch.
+    claim: async () => d.claimInterface(i.interfaceNumber),
+    release: async () => d.releaseInterface(i.interfaceNumber),
   }));
   // usb 3.x reads strings itself; give them the conventional indices so getStringDescriptor still works.
   const strings = new Map<number, string>();
@@ -85,8 +87,8 @@ function wrapDevice(d: UsbRsDevice): UsbDeviceLike {
     configurationValue: cfg?.configurationValue ?? 1,
     interfaces,
     ...(d.serialNumber ? { serialNumber: d.serialNumber } : {}),
-    open: () => d.open(),
-    close: () => d.close(),
+    open: async () => d.open(),
+    close: async () => d.close(),
     getStringDescriptor: async (index) => strings.get(index),
     transferIn: async (address, length, timeoutMs) => {
       try {
@@ -95,7 +97,8 @@ function wrapDevice(d: UsbRsDevice): UsbDeviceLike {
         if (data === null) throw new Error(`bulk IN endpoint 0x${address.toString(16)} stalled`);
         return data;
       } catch (e) {
-        if (/timed? ?out/i.test(String((e as Error)?.message ?? e))) return null;
+        // nusb ends a timed-out transfer by cancelling it: usb 3.x then reports "Cancelled", not a timeout.
+        if (/timed? ?out|cancel+ed/i.test(String((e as Error)?.message ?? e))) return null;
         throw e;
       }
     },

@@ -1,11 +1,12 @@
 // A vendor-class USB device in user space (FunctionFS): one interface, bulk OUT + bulk IN, each bulk
 // transfer one raw SMP packet. Writes the descriptors, touches READY_FILE (the gadget may then bind
-// to its UDC) and serves SMP. Usage: ffs-smp-device.mjs /dev/ffs-smp READY_FILE
+// to its UDC) and serves SMP with a file system and image slots (smp-fs-image-device.mjs).
+// Usage: ffs-smp-device.mjs /dev/ffs-smp READY_FILE [STATE_DIR]
 import { openSync, writeSync, read, write, writeFileSync } from 'node:fs';
-import { createSmpResponder } from './smp-responder.mjs';
+import { createSmpDevice } from './smp-fs-image-device.mjs';
 
-const [dir = '/dev/ffs-smp', readyFile] = process.argv.slice(2);
-const handle = createSmpResponder({ log: (l) => console.log(l) });
+const [dir = '/dev/ffs-smp', readyFile, stateDir = '/run/ferry-rig/usb-smp'] = process.argv.slice(2);
+const device = createSmpDevice({ stateDir, log: (l) => console.log(l) });
 
 // include/uapi/linux/usb/functionfs.h: DESCRIPTORS_MAGIC_V2 = 3, STRINGS_MAGIC = 2, HAS_FS|HAS_HS = 3.
 function descriptors() {
@@ -56,11 +57,12 @@ const buf = Buffer.alloc(4096);
   read(epOut, buf, 0, buf.length, null, (err, n) => {
     // ESHUTDOWN while the host side is not configured: wait and try again.
     if (err) return setTimeout(serve, 200);
-    const res = handle(Buffer.from(buf.subarray(0, n)));
-    if (!res) return serve();
-    write(epIn, res, (werr) => {
-      if (werr) console.log(`ep2: ${werr.code}`);
-      serve();
+    void device.handle(Buffer.from(buf.subarray(0, n))).then((res) => {
+      if (!res) return serve();
+      write(epIn, res, (werr) => {
+        if (werr) console.log(`ep2: ${werr.code}`);
+        serve();
+      });
     });
   });
 })();

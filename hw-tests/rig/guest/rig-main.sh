@@ -36,6 +36,13 @@ cp "$G/ferry-rig.conf" /etc/systemd/system/ferry.service.d/rig.conf
 T0=$(up)
 if bash "$G/install-ferry.sh" "$P/install/ferry-linux-x64.tar" "$G/ferry.rig.json"; then
   say "ferry: installed in $(awk -v a="$T0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}') s"
+  # BLE as an operator enables it: the shipped opt-in drop-in (HCI capabilities), the adapter noble
+  # binds (hci1 belongs to the rig's peripheral), and noble on an HCI user channel: on a raw channel
+  # bluetooth-hci-socket connects through a blocking kernel L2CAP connect() on the main thread, which
+  # stalls ferryd past its watchdog while the kernel looks for the peer.
+  cp /usr/lib/ferry/systemd/ferry-ble.conf /etc/systemd/system/ferry.service.d/ble.conf
+  printf '[Service]\nEnvironment=NOBLE_HCI_DEVICE_ID=0 HCI_CHANNEL_USER=1\n' > /etc/systemd/system/ferry.service.d/ble-adapter.conf
+  systemctl daemon-reload
   T0=$(up)
   systemctl enable --no-reload ferry.service 2>/dev/null
   if systemctl start ferry.service; then say "ferry: active after $(awk -v a="$T0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}') s"

@@ -32,9 +32,11 @@ ln -sf $CFS/acm/functions/acm.usb0 $CFS/acm/configs/c.1/
 echo dummy_udc.0 > $CFS/acm/UDC
 wait_for /dev/ttyGS0; wait_for /dev/ttyACM0
 udevadm settle -t 10 || true
-systemd-run --unit=rig-serial-smp --quiet /usr/bin/node "$G/serial-smp-device.mjs" /dev/ttyGS0
+# The simulator's state (its file system, image slots, delay knob) lives in a folder the tests use.
+systemd-run --unit=rig-serial-smp --quiet /usr/bin/node "$G/serial-smp-device.mjs" /dev/ttyGS0 /run/ferry-rig/serial-smp $CFS/acm/UDC
 echo "RIG: usb: CDC-ACM 1209:0001 up: /dev/ttyACM0 <-> /dev/ttyGS0 ($(ls /dev/serial/by-id/ 2>/dev/null | tr '\n' ' '))"
-{ echo FERRY_HW_SERIAL=/dev/ttyACM0; echo FERRY_HW_SERIAL_USB=1209:0001; echo FERRY_RIG_SERIAL_GADGET=/dev/ttyGS0; } >> "$ENVFILE"
+{ echo FERRY_HW_SERIAL=/dev/ttyACM0; echo FERRY_HW_SERIAL_USB=1209:0001; echo FERRY_RIG_SERIAL_GADGET=/dev/ttyGS0
+  echo FERRY_RIG_SERIAL_SIM=/run/ferry-rig/serial-smp; echo FERRY_RIG_SERIAL_UDC=$CFS/acm/UDC=dummy_udc.0; } >> "$ENVFILE"
 
 # 2. FunctionFS vendor-class gadget: user space writes the descriptors, then the gadget may bind.
 gadget smp 0x1209 0x0002 rig-smp-0002 "ferry rig SMP bulk"
@@ -43,9 +45,9 @@ ln -sf $CFS/smp/functions/ffs.smp $CFS/smp/configs/c.1/
 mkdir -p /dev/ffs-smp
 mountpoint -q /dev/ffs-smp || mount -t functionfs smp /dev/ffs-smp
 rm -f /run/ferry-rig/ffs-smp.ready
-systemd-run --unit=rig-ffs-smp --quiet -E UV_THREADPOOL_SIZE=8 /usr/bin/node "$G/ffs-smp-device.mjs" /dev/ffs-smp /run/ferry-rig/ffs-smp.ready
+systemd-run --unit=rig-ffs-smp --quiet -E UV_THREADPOOL_SIZE=8 /usr/bin/node "$G/ffs-smp-device.mjs" /dev/ffs-smp /run/ferry-rig/ffs-smp.ready /run/ferry-rig/usb-smp
 wait_for /run/ferry-rig/ffs-smp.ready
 echo dummy_udc.1 > $CFS/smp/UDC
 udevadm settle -t 10 || true
 echo "RIG: usb: FunctionFS 1209:0002 up: $(lsusb -d 1209:0002 2>/dev/null)"
-echo FERRY_HW_USB=1209:0002 >> "$ENVFILE"
+{ echo FERRY_HW_USB=1209:0002; echo FERRY_RIG_USB_SIM=/run/ferry-rig/usb-smp; echo FERRY_RIG_USB_UDC=$CFS/smp/UDC=dummy_udc.1; } >> "$ENVFILE"

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { waitFor } from '../../../../test/support/wait.js';
-import { getOk } from './ferry-api.js';
+import { api, getOk } from './ferry-api.js';
 
 const run = promisify(execFile);
 
@@ -34,4 +34,32 @@ export async function ferryctlEcho(socket: string, id: string, text: string): Pr
     const err = e as { stderr?: string; code?: number };
     throw new Error(`ferryctl smp --device ${id} echo exited ${err.code}: ${err.stderr ?? ''}`);
   }
+}
+
+export interface DeviceJob {
+  id: string;
+  state: string;
+  reasons: { code: string }[];
+  bytesTransferred: number;
+  attempts: number;
+  error: { code: string; message: string } | null;
+  lastError: { code: string; message: string } | null;
+  device?: { remote: string; result?: { verifiedWith?: string | null; resumedFrom?: number; length?: number } };
+}
+
+/** POST /v1/devices/ID/sync: the device-sync jobs it queued (throws unless 202). */
+export async function syncNow(socket: string, id: string): Promise<DeviceJob[]> {
+  const r = await api<{ transfers: DeviceJob[] }>(socket, 'POST', `/v1/devices/${encodeURIComponent(id)}/sync`, {});
+  if (r.status !== 202) throw new Error(`POST /v1/devices/${id}/sync answered ${r.status}: ${JSON.stringify(r.body)}`);
+  return r.body.transfers;
+}
+
+/** Polls job `id` until `until` holds; a job that ends failed or cancelled throws at once with its error. */
+export async function jobUntil(socket: string, id: string, until: (j: DeviceJob) => boolean, what: string, timeoutMs: number): Promise<DeviceJob> {
+  const j = await waitFor(async () => {
+    const x = await getOk<DeviceJob>(socket, `/v1/transfers/${id}`);
+    return until(x) || x.state === 'failed' || x.state === 'cancelled' ? x : null;
+  }, timeoutMs, what, 100);
+  if (!until(j)) throw new Error(`job ${id} ${j.state} while waiting for ${what}: ${JSON.stringify(j.error ?? j.lastError)}`);
+  return j;
 }

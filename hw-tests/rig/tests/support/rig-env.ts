@@ -21,6 +21,12 @@ export interface RigEnv {
   usb: string | null;
   bleAdapter: string | null;
   bleAddr: string | null;
+  /** Virtual rig: the peripheral's unit (SIGUSR1 drops its link) and the file its simulator serves. */
+  bleUnit: string | null;
+  /** A file that exists once the peripheral advertises. */
+  bleReady: string | null;
+  bleFile: string | null;
+  bleFileSize: number | null;
   out: string | null;
 }
 
@@ -41,6 +47,10 @@ export function rigEnv(env: NodeJS.ProcessEnv = process.env): RigEnv {
     usb: v('FERRY_HW_USB'),
     bleAdapter: v('FERRY_HW_BLE_ADAPTER'),
     bleAddr: v('FERRY_HW_BLE_ADDR'),
+    bleUnit: v('FERRY_RIG_BLE_UNIT'),
+    bleReady: v('FERRY_RIG_BLE_READY'),
+    bleFile: v('FERRY_RIG_BLE_FILE'),
+    bleFileSize: v('FERRY_RIG_BLE_FILE_SIZE') === null ? null : Number(v('FERRY_RIG_BLE_FILE_SIZE')),
     out: v('FERRY_RIG_OUT'),
   };
 }
