@@ -2,38 +2,14 @@
 // for GET /v1/events. Every failure leaves as AgentError (the agent answered non-2xx) or
 // AgentUnreachableError (no answer at all), so the CLI can map it to an exit status in one place.
 import { request, type IncomingMessage } from 'node:http';
-import type { Constraints, Preferences, Reason, TransferState, Warning } from '../model/transfer.js';
+import type { Constraints, PublicTransfer } from '../model/transfer.js';
 import type { Conditions } from '../conditions/snapshot.js';
 import { SseParser, type ApiEvent } from './sse-parser.js';
 
 export { SseParser, type ApiEvent };
 
-/** A transfer as the API serves it (API.md "Transfer"); fields beyond the contract are optional. */
-export interface ApiTransfer {
-  id: string;
-  owner: string;
-  url: string;
-  method: string;
-  direction: string;
-  path: string;
-  protocol?: string;
-  state: TransferState;
-  reasons: Reason[];
-  bytesTransferred: number;
-  totalBytes: number | null;
-  attempts: number;
-  createdAt: string;
-  updatedAt: string;
-  error: { code: string; message: string } | null;
-  lastError?: { code: string; message: string } | null;
-  warnings: Warning[];
-  preferences: Preferences;
-  constraints: Constraints;
-  userInitiated: boolean;
-  expedited?: boolean;
-  nextAttemptAt?: string | null;
-  tag: string | null;
-}
+/** A transfer as the API serves it: the model's public view, one definition for agent and client. */
+export type ApiTransfer = PublicTransfer;
 
 export interface TransferRequest {
   url: string;

@@ -4,6 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../log.js';
 import { addMatch, getNameOwner, removeMatch, DBUS_NAME, type DbusMessage, type MessageBus } from './dbus-call.js';
+import { Listeners } from './listeners.js';
 
 const SIGNAL = 4; // dbus-next MessageType.SIGNAL
 
@@ -33,7 +34,7 @@ export interface ServiceReader<T> {
 export async function startServiceReader<T>(opts: ServiceReaderOptions<T>): Promise<ServiceReader<T>> {
   const { bus, name, log } = opts;
   const retryMs = opts.retryMs ?? 5000;
-  const listeners = new Set<(value: T | null) => void>();
+  const listeners = new Listeners<T | null>();
   let value: T | null = null;
   let owner: string | null = null;
   let generation = 0; // bumped on every owner change: reads started before it are discarded
@@ -51,7 +52,7 @@ export async function startServiceReader<T>(opts: ServiceReaderOptions<T>): Prom
   function set(next: T | null): void {
     if (isDeepStrictEqual(next, value)) return;
     value = next;
-    for (const l of [...listeners]) l(value);
+    listeners.emit(value);
   }
 
   function markUnavailable(why: string, err?: unknown): void {
@@ -137,8 +138,7 @@ export async function startServiceReader<T>(opts: ServiceReaderOptions<T>): Prom
   return {
     current: () => value,
     onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return listeners.add(listener);
     },
     async close() {
       if (closed) return;

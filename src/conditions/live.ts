@@ -17,6 +17,7 @@ import { readSysfsNet, type SysfsNetState } from './sysfs-net.js';
 import { readStorage } from './storage.js';
 import { createDataPlanTracker } from './data-plan.js';
 import { composeSnapshot, sameConditions } from './compose-snapshot.js';
+import { Listeners } from './listeners.js';
 
 export interface LiveConditionsDeps {
   bus: MessageBus | null;
@@ -46,7 +47,7 @@ export async function createLiveConditions(deps: LiveConditionsDeps): Promise<Co
   const { config, bus } = deps;
   const log = deps.log.child({ component: 'conditions' });
   const now = deps.now ?? Date.now;
-  const listeners = new Set<(c: Conditions) => void>();
+  const listeners = new Listeners<Conditions>((e) => log.error({ err: (e as Error).message }, 'conditions listener threw'));
   const tracker = createDataPlanTracker({
     sysfsRoot: deps.sysfsRoot,
     config: config.dataPlan,
@@ -138,13 +139,7 @@ export async function createLiveConditions(deps: LiveConditionsDeps): Promise<Co
     }
     last = next;
     log.info({ network: next.network, power: next.power, dataPlan: next.dataPlan.state, storageLow: next.storage.low, sources: next.sources }, 'conditions changed');
-    for (const l of [...listeners]) {
-      try {
-        l(next);
-      } catch (e) {
-        log.error({ err: (e as Error).message }, 'conditions listener threw');
-      }
-    }
+    listeners.emit(next);
   }
 
   const unsubscribe = [
@@ -164,8 +159,7 @@ export async function createLiveConditions(deps: LiveConditionsDeps): Promise<Co
   return {
     current: () => last,
     onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return listeners.add(listener);
     },
     async close() {
       if (closed) return;

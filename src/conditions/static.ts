@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { Conditions, ConditionsSource, StorageConditions } from './snapshot.js';
 import { readStorage, readStorageSync } from './storage.js';
 import { sameConditions } from './compose-snapshot.js';
+import { Listeners } from './listeners.js';
 
 export interface StaticConditionsDeps {
   transfersRoot: string;
@@ -14,7 +15,7 @@ export interface StaticConditionsDeps {
 export function createStaticConditions(config: Config['conditions'], deps: StaticConditionsDeps): ConditionsSource {
   const log = deps.log.child({ component: 'conditions' });
   const s = config.static;
-  const listeners = new Set<(c: Conditions) => void>();
+  const listeners = new Listeners<Conditions>((e) => log.error({ err: (e as Error).message }, 'conditions listener threw'));
 
   function build(storage: StorageConditions | null): Conditions {
     return {
@@ -36,13 +37,7 @@ export function createStaticConditions(config: Config['conditions'], deps: Stati
     last = next;
     if (!changed) return;
     log.info({ storage: next.storage }, 'conditions changed');
-    for (const l of [...listeners]) {
-      try {
-        l(next);
-      } catch (e) {
-        log.error({ err: (e as Error).message }, 'conditions listener threw');
-      }
-    }
+    listeners.emit(next);
   }
   const timer = setInterval(() => {
     polling ??= poll().finally(() => (polling = null));
@@ -52,8 +47,7 @@ export function createStaticConditions(config: Config['conditions'], deps: Stati
   return {
     current: () => last,
     onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return listeners.add(listener);
     },
     async close() {
       closed = true;

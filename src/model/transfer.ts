@@ -85,8 +85,12 @@ export interface TransferRecord {
   device: Record<string, unknown> | null;
 }
 
+/** A transfer as the API serves it (API.md "Transfer"): the record without request headers (they may
+ * carry secrets) and internal resume state. The agent builds it, ferryctl reads it. */
+export type PublicTransfer = Omit<TransferRecord, 'headers' | 'resume' | 'device'> & { device?: Record<string, unknown> };
+
 /** The public view of a transfer (API.md "Transfer"). */
-export function publicTransfer(t: TransferRecord): Record<string, unknown> {
+export function publicTransfer(t: TransferRecord): PublicTransfer {
   return {
     id: t.id,
     kind: t.kind,

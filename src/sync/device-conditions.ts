@@ -3,14 +3,15 @@
 // The combined snapshot is built once per change, so `current()` stays as cheap as the inner one.
 import type { Conditions, ConditionsSource } from '../conditions/snapshot.js';
 import type { DevicePresenceTracker } from './device-presence.js';
+import { Listeners } from '../conditions/listeners.js';
 
 export function withDevicePresence(inner: ConditionsSource, presence: DevicePresenceTracker): ConditionsSource {
-  const listeners = new Set<(c: Conditions) => void>();
+  const listeners = new Listeners<Conditions>();
   let base = inner.current();
   let combined: Conditions = { ...base, devices: presence.snapshot() };
   const rebuild = () => {
     combined = { ...base, devices: presence.snapshot() };
-    for (const l of [...listeners]) l(combined);
+    listeners.emit(combined);
   };
   const offInner = inner.onChange((c) => {
     base = c;
@@ -29,8 +30,7 @@ export function withDevicePresence(inner: ConditionsSource, presence: DevicePres
       return combined;
     },
     onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return listeners.add(listener);
     },
     /** Detaches from the inner source and the tracker; whoever made the inner source closes it. */
     async close() {
