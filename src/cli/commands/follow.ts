@@ -1,7 +1,7 @@
 // Following GET /v1/events for `watch` and `add --wait`: subscribe first, then read the current
 // state (so no change falls between the two), then draw each event until a final state, an
 // interrupt, or the end of the stream (the agent went away: exit 3).
-import { isFinal } from '../../model/transfer.js';
+import { isFinal } from '../../model/job.js';
 import type { Conditions } from '../../conditions/snapshot.js';
 import { AgentUnreachableError, type ApiEvent, type ApiTransfer } from '../client.js';
 import { createWatchView, type WatchView } from '../format/watch-view.js';
