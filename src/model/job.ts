@@ -2,11 +2,11 @@
 // ../shared/API.md (the public contract); `resume`, `headers` and `device.item` never leave the agent.
 // Records handed out by the queue are frozen snapshots: a change is a new record (queue/job-queue.ts).
 import type { DevicePullConfig, DevicePushConfig } from '../config/sections/devices.js';
+import type { Preferences } from './preferences.js';
 
 export type JobState = 'queued' | 'waiting' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
 export const FINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
-export const PREFERENCES = ['none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery'] as const;
-export type Preferences = (typeof PREFERENCES)[number];
+export { PREFERENCES, type Preferences } from './preferences.js';
 export type Method = 'GET' | 'POST' | 'PUT';
 export type Direction = 'download' | 'upload';
 export type Kind = Job['kind'];

@@ -1,6 +1,6 @@
 // Schema pieces a transfer request and the config's upload items share (API.md "Transfer request").
 import { Type, type TLiteral, type TUnion } from '@sinclair/typebox';
-import { PREFERENCES } from '../../model/job.js';
+import { PREFERENCES } from '../../model/preferences.js';
 
 export const oneOf = <const T extends string>(v: readonly T[], opts: { default?: T; description?: string } = {}): TUnion<TLiteral<T>[]> =>
   Type.Union(v.map((x) => Type.Literal(x)), opts);
