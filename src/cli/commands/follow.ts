@@ -64,7 +64,19 @@ async function follow(ctx: CommandContext, events: AsyncIterable<ApiEvent>, plan
     return EXIT.AGENT_ERROR;
   };
 
+  // The agent sends each transfer's changes in order with a rising seq; what the initial read already
+  // showed may also arrive on the stream (subscribed first): anything not newer is dropped.
+  const latest = new Map<string, number>();
+  const stale = (t: ApiTransfer): boolean => {
+    const seq = typeof t.seq === 'number' ? t.seq : undefined;
+    if (seq === undefined) return false;
+    const held = latest.get(t.id);
+    if (held !== undefined && seq <= held) return true;
+    latest.set(t.id, seq);
+    return false;
+  };
   for (const t of plan.initial) {
+    stale(t);
     emit('transfer', t);
     view?.transfer(t);
     const status = done(t);
@@ -72,7 +84,7 @@ async function follow(ctx: CommandContext, events: AsyncIterable<ApiEvent>, plan
   }
   for await (const ev of events) {
     if (ev.event === 'transfer' && isTransfer(ev.data)) {
-      if (plan.id !== undefined && ev.data.id !== plan.id) continue;
+      if ((plan.id !== undefined && ev.data.id !== plan.id) || stale(ev.data)) continue;
       emit('transfer', ev.data);
       view?.transfer(ev.data);
       const status = done(ev.data);
