@@ -12,6 +12,7 @@ import type { ResumeState, TransferRecord } from '../model/transfer.js';
 import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../scheduler/runner.js';
 import { partPath, resolveInsideRoot } from '../transfer/request-checks.js';
 import { isSmpError } from './smp/smp-errors.js';
+import { deviceError } from './device-errors.js';
 import { jobSpec, type DeviceJobSpec } from './device-job.js';
 import type { DeviceLinks } from './device-link.js';
 import type { DevicePresenceTracker } from './device-presence.js';
@@ -106,7 +107,7 @@ export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner {
   function transportOutcome(e: TransportError, dev: DeviceConfig, bytes: number): AttemptResult {
     const retry = (code: 'DEVICE_DISCONNECTED' | 'DEVICE_TIMEOUT' | 'DEVICE_BUSY' | 'DEVICE_ERROR' | 'UNAVAILABLE'): AttemptResult => ({
       outcome: 'retry',
-      error: new FerryError(code, e.message, { cause: e }),
+      error: deviceError(e),
       retryAfterMs: null,
       bytesTransferred: bytes,
     });
