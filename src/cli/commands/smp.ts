@@ -11,7 +11,7 @@ import type { DeviceTransportConfig } from '../../config/sections/devices.js';
 import { UsageError, choiceOption, stringOption } from '../args.js';
 import type { Command, CommandContext } from './command.js';
 import { EXIT, printJson } from './command.js';
-import { benchDevice, parseConnectSpec } from './smp-connect.js';
+import { benchDevice, connectSyntax, parseConnectSpec } from './smp-connect.js';
 import { runSmpOp } from './smp-ops.js';
 
 const OPERATIONS = [
@@ -33,7 +33,7 @@ export const smpCommand: Command = {
   args: '(--device ID | --connect SPEC) OPERATION [ARGS]',
   options: {
     device: { type: 'string', value: 'ID', help: "a device configured in the agent (its transport is asked from the agent)" },
-    connect: { type: 'string', value: 'SPEC', help: 'serial:PATH[,baud=N,line=N] | udp:HOST[:PORT] | ble:ADDRESS | usb:VID:PID[:SERIAL]' },
+    connect: { type: 'string', value: 'SPEC', help: connectSyntax() },
     type: { type: 'string', value: 'T', help: 'hash type for fs hash/get/put: sha256 or crc32' },
     timeout: { type: 'string', value: 'MS', help: 'wait this long for each answer (default 5000)' },
   },
