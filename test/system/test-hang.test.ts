@@ -9,11 +9,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultAddonPath } from '../../src/system/native.js';
 import { startNotifyReceiver, type NotifyReceiver } from '../support/notify-receiver.js';
 import { waitFor } from '../support/wait.js';
+import { prerequisite } from '../support/prerequisites.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/watchdog-child.ts', import.meta.url));
 const HANG_PRELOAD = fileURLToPath(new URL('../support/hang-on-signal.mjs', import.meta.url));
-const addonPresent = existsSync(defaultAddonPath());
-if (!addonPresent) console.warn('skipping watchdog hang test: native addon missing; run "npm run build:native"');
+const addonPresent = prerequisite('watchdog hang test', existsSync(defaultAddonPath()) ? null : `${defaultAddonPath()} missing; run "npm run build:native"`) === null;
 
 describe.skipIf(!addonPresent)('watchdog child with the hang preload', () => {
   let child: ChildProcess | undefined;
