@@ -1,5 +1,5 @@
 // The real ferryd (built dist/, via AgentProcess) for ferryctl's tests, in a fixed world: a metered 4G
-// link on battery (static conditions, changeable with SIGHUP), and an HTTP origin serving test files.
+// link on battery (static conditions), and an HTTP origin serving test files.
 import { AgentProcess } from '../support/agent.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import type { ApiTransfer } from '../../src/cli/client.js';
@@ -18,15 +18,12 @@ export interface CliAgent {
   add(body: Record<string, unknown>): Promise<ApiTransfer>;
   /** Waits until the transfer satisfies `pred`. */
   until(id: string, pred: (t: ApiTransfer) => boolean, what: string): Promise<ApiTransfer>;
-  /** Replaces the static conditions and makes the agent reload its config (SIGHUP). */
-  setConditions(conditions: Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
 export async function startCliAgent(): Promise<CliAgent> {
   const origin = await startOrigin();
-  const config = (conditions: Record<string, unknown>) => ({ conditions: { static: conditions }, log: { level: 'warn' } });
-  const agent = new AgentProcess(config(CELLULAR_ON_BATTERY));
+  const agent = new AgentProcess({ conditions: { static: CELLULAR_ON_BATTERY }, log: { level: 'warn' } });
   try {
     await agent.start();
   } catch (e) {
@@ -43,10 +40,6 @@ export async function startCliAgent(): Promise<CliAgent> {
       return r.body;
     },
     until: (id, pred, what) => agent.waitTransfer(id, pred, 20_000, what),
-    setConditions(conditions) {
-      agent.writeConfig(config(conditions));
-      agent.child?.kill('SIGHUP');
-    },
     async close() {
       await agent.stop();
       await origin.close();
