@@ -10,7 +10,6 @@ import { getPeerCred } from '../system/native.js';
 import { deviceProblems } from '../sync/device-config.js';
 import { createNotifier } from '../system/sd-notify.js';
 import { startWatchdog } from '../system/watchdog.js';
-import { installTestHangHook } from '../system/test-hang.js';
 
 const USAGE = `usage: ferryd [--config FILE] | --check-config FILE | --version`;
 
@@ -69,7 +68,6 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger(config.log.level);
   const notify = createNotifier(undefined, (e) => log.warn({ err: e.message }, 'sd_notify failed'));
-  installTestHangHook(); // no-op unless FERRY_TEST_HANG_ON_SIGNAL=1 (rig's watchdog test)
   const agent = await startAgent({
     config,
     configFile: args.config ?? null,

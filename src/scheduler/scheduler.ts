@@ -34,6 +34,8 @@ interface Active {
   stats: RunStats;
   progress: ProgressTracker;
   done: Promise<void>;
+  /** The latest progress the runner reported (the record is updated only at emit/checkpoint steps). */
+  live: { bytes: number; total: number | null } | null;
 }
 
 type Change = { id: string; change: Partial<Job>; event?: JobEventName; durable: boolean };
@@ -264,7 +266,7 @@ export class Scheduler {
     const startedAtMs = this.now();
     const stats: RunStats = { startedAtMs, samples: [{ atMs: startedAtMs, bytes: t.bytesTransferred }] };
     const progress = new ProgressTracker(t.bytesTransferred, cfg.transfers, this.now);
-    const entry: Active = { abort, cause: null, stats, progress, done: Promise.resolve() };
+    const entry: Active = { abort, cause: null, stats, progress, done: Promise.resolve(), live: null };
     this.active.set(t.id, entry);
     this.log.info({ id: t.id, kind: t.kind, url: redactUrl(t.url), attempt: t.attempts }, 'attempt started');
     const mine = () => this.active.get(t.id) === entry;
@@ -305,6 +307,7 @@ export class Scheduler {
     const cur = this.deps.queue.get(id);
     if (!cur) return;
     const grew = total !== null && total !== cur.totalBytes;
+    a.live = { bytes, total: total ?? a.live?.total ?? null };
     const now = this.now();
     const last = a.stats.samples[a.stats.samples.length - 1];
     if (!last || now - last.atMs >= 1000) {
@@ -323,7 +326,9 @@ export class Scheduler {
     this.active.delete(id);
     const cur = this.deps.queue.get(id);
     if (!cur) return; // removed meanwhile
-    const s = settle(cur, r, a.cause, this.now());
+    // What the runner last reported counts for outcomes that carry no byte count (a failed check).
+    const live = a.live ? { ...cur, bytesTransferred: a.live.bytes, totalBytes: a.live.total ?? cur.totalBytes } : cur;
+    const s = settle(live, r, a.cause, this.now());
     const done = this.deps.queue.update(id, s.change, { event: s.event, durable: true });
     this.log.info(
       { id, state: done?.state, outcome: r.outcome, bytes: done?.bytesTransferred, ...(r.outcome === 'failed' || r.outcome === 'retry' ? { error: r.error.code } : {}) },

@@ -30,7 +30,9 @@ export function settle(job: Job, r: AttemptResult<DeviceSyncResult | undefined>,
     }
     return { event: 'complete', change: { ...done, ...FINISHED, error: null } };
   }
-  if (r.outcome === 'failed') return { event: 'fail', change: { ...FINISHED, error: r.error.toJSON() } };
+  if (r.outcome === 'failed') {
+    return { event: 'fail', change: { ...FINISHED, bytesTransferred: job.bytesTransferred, totalBytes: job.totalBytes, error: r.error.toJSON() } };
+  }
   if (r.outcome === 'retry' && !cause) {
     const lastError: JobError = { code: r.error.code, message: r.error.message };
     if (job.attempts >= job.retry.maxAttempts) {

@@ -12,6 +12,7 @@ import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../schedule
 import { removePartFile } from '../transfer/part-file.js';
 import { resolveInsideRoot } from '../transfer/request-checks.js';
 import { isSmpError } from './smp/smp-errors.js';
+import { deviceError } from './device-errors.js';
 import type { DeviceLinks } from './device-link.js';
 import type { DevicePresenceTracker } from './device-presence.js';
 import { pullFile, type PullResult } from './device-pull.js';
@@ -102,7 +103,7 @@ export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner<Device
   function transportOutcome(e: TransportError, dev: DeviceConfig, bytes: number): DeviceResult {
     const retry = (code: 'DEVICE_DISCONNECTED' | 'DEVICE_TIMEOUT' | 'DEVICE_BUSY' | 'DEVICE_ERROR' | 'UNAVAILABLE'): DeviceResult => ({
       outcome: 'retry',
-      error: new FerryError(code, e.message, { cause: e }),
+      error: deviceError(e),
       retryAfterMs: null,
       bytesTransferred: bytes,
     });
