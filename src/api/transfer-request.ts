@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { FerryError } from '../errors.js';
 import { newJobState, type Direction, type Method, type TransferRecord } from '../model/transfer.js';
 import { checkEnqueue } from '../policy/decide.js';
+import { attemptsField, minutesField, retryDelayField } from '../config/sections/ranges.js';
 import { checkHeaders, checkUrl, resolveInsideRoot } from '../transfer/request-checks.js';
 
 const lit = <T extends string>(...v: T[]) => Type.Union(v.map((x) => Type.Literal(x)));
@@ -39,14 +40,14 @@ export const TransferRequestSchema = Type.Object(
       Type.Object(
         {
           backoff: Type.Optional(lit('exponential', 'linear')),
-          initialDelayS: Type.Optional(Type.Number({ minimum: 0, maximum: 86400 })),
-          maxDelayS: Type.Optional(Type.Number({ minimum: 0, maximum: 7 * 86400 })),
-          maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          initialDelayS: Type.Optional(retryDelayField()),
+          maxDelayS: Type.Optional(retryDelayField()),
+          maxAttempts: Type.Optional(attemptsField()),
         },
         { additionalProperties: false },
       ),
     ),
-    periodicMinutes: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    periodicMinutes: Type.Optional(Type.Union([minutesField(), Type.Null()])),
     tag: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
   },
   { additionalProperties: false },

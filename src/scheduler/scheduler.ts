@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config/schema.js';
 import type { ConditionsSource } from '../conditions/snapshot.js';
-import { FerryError } from '../errors.js';
+import { asFerryError, FerryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactUrl } from '../log.js';
 import type { Kind, Reason, TransferRecord } from '../model/transfer.js';
@@ -13,6 +13,7 @@ import { compareForRun, decide, selectToRun, type RunStats } from '../policy/dec
 import { reason } from '../policy/reasons.js';
 import type { TransferStore } from '../queue/store.js';
 import { retryDelayMs } from './backoff.js';
+import { isoAt } from './iso-time.js';
 import { ProgressTracker } from './progress.js';
 import type { AttemptResult, AttemptRunner, StopCause } from './runner.js';
 
@@ -328,12 +329,31 @@ export class Scheduler extends EventEmitter {
     this.active.delete(t.id);
     const cause = a.cause;
     const now = this.now();
+    try {
+      this.settleState(t, r, cause, now);
+    } catch (e) {
+      // One record with values out of range (an old agent's, a hand-edited database's) fails alone.
+      const err = asFerryError(e);
+      this.log.warn({ id: t.id, code: err.code, err: err.message }, 'job failed while settling');
+      this.finish(t, 'failed', { code: err.code, message: err.message });
+    }
+    this.log.info(
+      { id: t.id, state: t.state, outcome: r.outcome, bytes: t.bytesTransferred, ...(r.outcome === 'failed' || r.outcome === 'retry' ? { error: r.error.code } : {}) },
+      'attempt ended',
+    );
+    this.persist(t);
+    this.emit('transfer', t);
+    if (t.state === 'cancelled') void this.discard(t);
+    this.requestReconcile();
+  }
+
+  private settleState(t: TransferRecord, r: AttemptResult, cause: StopCause | null, now: number): void {
     if (r.outcome === 'completed') {
       t.bytesTransferred = r.bytesTransferred;
       t.totalBytes = r.totalBytes;
       t.lastError = null;
       if (t.periodicMinutes) {
-        t.nextAttemptAt = new Date(now + t.periodicMinutes * 60_000).toISOString();
+        t.nextAttemptAt = isoAt(now + t.periodicMinutes * 60_000, 'periodicMinutes');
         this.transition(t, 'queued', [], false);
         t.bytesTransferred = 0;
         t.resume = {};
@@ -352,7 +372,7 @@ export class Scheduler extends EventEmitter {
         });
       } else {
         const delay = retryDelayMs(t.retry, t.attempts, r.retryAfterMs);
-        t.nextAttemptAt = new Date(now + delay).toISOString();
+        t.nextAttemptAt = isoAt(now + delay, 'retry');
         this.transition(t, 'waiting', [reason('backoff-until', { untilMs: now + delay })], false);
       }
     } else {
@@ -360,14 +380,6 @@ export class Scheduler extends EventEmitter {
       t.bytesTransferred = r.outcome === 'retry' || r.outcome === 'aborted' ? r.bytesTransferred : t.bytesTransferred;
       this.applyStop(t, cause ?? { by: 'shutdown' });
     }
-    this.log.info(
-      { id: t.id, state: t.state, outcome: r.outcome, bytes: t.bytesTransferred, ...(r.outcome === 'failed' || r.outcome === 'retry' ? { error: r.error.code } : {}) },
-      'attempt ended',
-    );
-    this.persist(t);
-    this.emit('transfer', t);
-    if (t.state === 'cancelled') void this.discard(t);
-    this.requestReconcile();
   }
 
   private applyStop(t: TransferRecord, cause: StopCause): void {
@@ -386,7 +398,7 @@ export class Scheduler extends EventEmitter {
           this.finish(t, 'failed', t.error);
         } else {
           if (cause.reasons.some((x) => x.code === 'slow-transfer')) {
-            t.nextAttemptAt = new Date(this.now() + retryDelayMs(t.retry, t.attempts, null)).toISOString();
+            t.nextAttemptAt = isoAt(this.now() + retryDelayMs(t.retry, t.attempts, null), 'retry');
           }
           this.transition(t, 'waiting', cause.reasons, false);
         }

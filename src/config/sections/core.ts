@@ -1,5 +1,6 @@
 // Core config: where state, transfers and the socket live, who the clients are, logging.
 import { Type } from '@sinclair/typebox';
+import { MAX_UID } from './ranges.js';
 
 export const SocketSection = Type.Object(
   {
@@ -17,7 +18,7 @@ export const SocketSection = Type.Object(
 export const ClientEntry = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'Client name, the owner of its transfers.' }),
-    uids: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, description: 'Unix uids that are this client (read with SO_PEERCRED).' }),
+    uids: Type.Array(Type.Integer({ minimum: 0, maximum: MAX_UID }), { minItems: 1, maxItems: 1024, description: 'Unix uids that are this client (read with SO_PEERCRED).' }),
     admin: Type.Boolean({ default: false, description: 'Sees and controls every transfer.' }),
   },
   { additionalProperties: false },
