@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConditionsSource } from '../conditions/snapshot.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { TransferStore } from '../queue/store.js';
+import { FerryError } from '../errors.js';
 import type { Actions } from './actions.js';
 import { openEventStream } from './events.js';
 import type { Caller } from './identity.js';
@@ -89,7 +90,7 @@ export function matchRoute(
     let okPath = true;
     for (let i = 0; i < segs.length; i++) {
       const s = segs[i]!;
-      if (s.startsWith(':')) params[s.slice(1)] = decodeURIComponent(parts[i]!);
+      if (s.startsWith(':')) params[s.slice(1)] = decodeSegment(parts[i]!);
       else if (s !== parts[i]) {
         okPath = false;
         break;
@@ -100,4 +101,13 @@ export function matchRoute(
     if (r.method === method) return { route: r, params };
   }
   return pathMatched ? 'method' : null;
+}
+
+/** A percent-encoded path segment; malformed encoding (`%ff`, a lone surrogate) is the client's error. */
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch (e) {
+    throw new FerryError('BAD_REQUEST', `the path segment ${JSON.stringify(seg.slice(0, 100))} is not valid percent-encoded UTF-8`, { cause: e });
+  }
 }

@@ -10,6 +10,7 @@ import { newJobState, type Direction, type Method, type TransferRecord } from '.
 import { checkEnqueue } from '../policy/decide.js';
 import { attemptsField, minutesField, retryDelayField } from '../config/sections/ranges.js';
 import { checkHeaders, checkUrl, resolveInsideRoot } from '../transfer/request-checks.js';
+import { checkNoControls, checkWellFormed } from './text-checks.js';
 
 const lit = <T extends string>(...v: T[]) => Type.Union(v.map((x) => Type.Literal(x)));
 
@@ -60,8 +61,16 @@ export function parseTransferRequest(body: unknown): TransferRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new FerryError('BAD_REQUEST', 'the body must be a JSON object');
   }
+  // Other ways in (the fleet bridge, device triggers) do not pass the socket's body reader.
+  checkWellFormed(body);
   const errors = [...Value.Errors(TransferRequestSchema, body)];
-  if (errors.length === 0) return body as TransferRequest;
+  if (errors.length === 0) {
+    const req = body as TransferRequest;
+    checkNoControls(req.url, 'url');
+    checkNoControls(req.path, 'path');
+    checkNoControls(req.tag, 'tag');
+    return req;
+  }
   const first = errors[0]!;
   const field = first.path.slice(1).replace(/\//g, '.') || '(body)';
   const unknown = /Unexpected property/.test(first.message);
