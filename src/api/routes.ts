@@ -5,7 +5,7 @@ import type { Scheduler } from '../scheduler/scheduler.js';
 import type { TransferStore } from '../queue/store.js';
 import { FerryError } from '../errors.js';
 import type { Actions } from './actions.js';
-import { openEventStream } from './events.js';
+import type { EventHub } from './events.js';
 import type { Caller } from './identity.js';
 import { renderMetrics } from './metrics.js';
 
@@ -27,6 +27,8 @@ export interface HandlerArgs {
   body: unknown;
   req: IncomingMessage;
   res: ServerResponse;
+  /** Every open event stream (GET /v1/events). */
+  events: EventHub;
 }
 
 export type HandlerResult = { status?: number; body: unknown; contentType?: string } | undefined;
@@ -61,8 +63,8 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/v1/events',
-    handle: ({ ctx, caller, req, res }) => {
-      openEventStream(req, res, { scheduler: ctx.scheduler, conditions: ctx.conditions, visible: (t) => ctx.actions.visible(caller, t) });
+    handle: ({ caller, req, res, events }) => {
+      events.open(caller, caller.uid, req, res);
       return undefined;
     },
   },

@@ -9,6 +9,7 @@ import { asFerryError, FerryError, httpStatusFor } from '../errors.js';
 import type { Logger } from '../log.js';
 import { readJsonBody } from './body-reader.js';
 import { answerClientError } from './client-error.js';
+import { EventHub } from './events.js';
 import { identify, type Caller } from './identity.js';
 import { matchRoute, ROUTES, type RouteContext } from './routes.js';
 
@@ -27,9 +28,17 @@ export class ApiServer {
   private readonly log: Logger;
   private closing = false;
   private readonly sockets = new Set<Socket>();
+  private readonly events: EventHub;
 
   constructor(private readonly deps: ApiServerDeps) {
     this.log = deps.log.child({ component: 'api' });
+    this.events = new EventHub({
+      scheduler: deps.routes.scheduler,
+      conditions: deps.routes.conditions,
+      config: deps.config,
+      identify: (uid) => identify(uid, deps.config().clients),
+      log: this.log,
+    });
     this.server = createServer({ requestTimeout: 30_000 }, (req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => {
       this.sockets.add(s);
@@ -62,6 +71,7 @@ export class ApiServer {
   /** Stops taking requests; open event streams are ended. */
   async close(): Promise<void> {
     this.closing = true;
+    this.events.closeAll();
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     for (const s of this.sockets) s.destroySoon?.();
     setTimeout(() => {
@@ -80,7 +90,7 @@ export class ApiServer {
       if (!match) throw new FerryError('NOT_FOUND', `no route ${req.method} ${url.pathname}`);
       if (match === 'method') throw new FerryError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
       const body = match.route.body ? await readJsonBody(req, this.deps.config().socket.maxBodyBytes) : undefined;
-      const result = await match.route.handle({ ctx: this.deps.routes, caller, params: match.params, query: url.searchParams, body, req, res });
+      const result = await match.route.handle({ ctx: this.deps.routes, caller, params: match.params, query: url.searchParams, body, req, res, events: this.events });
       if (result === undefined) return; // the handler answered itself (SSE, 204)
       send(res, result.status ?? 200, result.body, result.contentType);
     } catch (e) {

@@ -11,6 +11,20 @@ export const SocketSection = Type.Object(
       description: 'Group that owns the socket (null: the daemon user\'s group).',
     }),
     maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024, description: 'Largest request body accepted.' }),
+    maxStreams: Type.Integer({ minimum: 1, maximum: 4096, default: 64, description: 'Event streams (GET /v1/events) open at once across all clients; more answer 429.' }),
+    maxStreamsPerClient: Type.Integer({ minimum: 1, maximum: 4096, default: 8, description: 'Event streams one client may hold open; more answer 429.' }),
+    maxStreamBufferBytes: Type.Integer({
+      minimum: 64 * 1024,
+      maximum: 64 * 1024 * 1024,
+      default: 1024 * 1024,
+      description: 'A client whose unread event data passes this is dropped.',
+    }),
+    maxStreamStallS: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 3600,
+      default: 30,
+      description: 'A client that reads nothing for this long while events wait is dropped (its events meanwhile are coalesced, latest state wins).',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
