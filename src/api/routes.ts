@@ -71,8 +71,9 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/v1/metrics',
-    handle: ({ ctx }) => ({
-      body: renderMetrics(ctx.store.all(), ctx.conditions.current(), ctx.startedAtMs, Date.now()),
+    // A non-admin's counts are its own transfers' (like GET /v1/transfers); conditions are everyone's.
+    handle: ({ ctx, caller }) => ({
+      body: renderMetrics(ctx.store.all().filter((t) => ctx.actions.visible(caller, t)), ctx.conditions.current(), ctx.startedAtMs, Date.now()),
       contentType: 'text/plain; version=0.0.4',
     }),
   },

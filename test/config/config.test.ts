@@ -61,3 +61,15 @@ describe('config ranges (issue 9: no value may stop the agent later)', () => {
     expect(r.issues.map((i) => i.path)).toContain(path);
   });
 });
+
+describe('reserved client names', () => {
+  it.each(['root', 'device-sync', 'fleet', 'uid-1000', 'UID-7', 'Root'])('refuses a client named %s, naming the field', (name) => {
+    const r = validateConfig({ clients: { list: [{ name: 'ok', uids: [1000] }, { name, uids: [1001] }] } });
+    expect(r.config).toBeNull();
+    expect(r.issues).toEqual([{ path: 'clients.list[1].name', message: expect.stringMatching(/reserved/) }]);
+  });
+
+  it('accepts names that only look alike', () => {
+    expect(validateConfig({ clients: { list: [{ name: 'rooted', uids: [1] }, { name: 'uid-x', uids: [2] }, { name: 'fleet2', uids: [3] }] } }).config).not.toBeNull();
+  });
+});

@@ -31,7 +31,7 @@ export const SocketSection = Type.Object(
 
 export const ClientEntry = Type.Object(
   {
-    name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'Client name, the owner of its transfers.' }),
+    name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'Client name, the owner of its transfers. root, device-sync, fleet and uid-N are reserved.' }),
     uids: Type.Array(Type.Integer({ minimum: 0, maximum: MAX_UID }), { minItems: 1, maxItems: 1024, description: 'Unix uids that are this client (read with SO_PEERCRED).' }),
     admin: Type.Boolean({ default: false, description: 'Sees and controls every transfer.' }),
   },
