@@ -6,7 +6,7 @@ import { FerryError } from '../errors.js';
 import { publicTransfer, type TransferRecord } from '../model/transfer.js';
 import type { TransferStore } from '../queue/store.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
-import { canSee, type Caller } from './identity.js';
+import { canSee, checkRequestRights, type Caller } from './identity.js';
 import { buildTransfer } from './transfer-request.js';
 
 export interface ActionDeps {
@@ -37,6 +37,7 @@ export function createActions(deps: ActionDeps) {
 
     async enqueue(caller: Caller, body: unknown) {
       const cfg = deps.config();
+      checkRequestRights(caller, body);
       const t = await buildTransfer(body, caller.name, cfg, new Date(now()));
       deps.store.insert(t, { perClient: cfg.transfers.perClientLimit, total: cfg.transfers.totalLimit });
       deps.scheduler.emit('transfer', t);

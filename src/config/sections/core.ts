@@ -29,11 +29,18 @@ export const SocketSection = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const ClientRights = Type.Array(Type.Union([Type.Literal('userInitiated')]), {
+  default: [],
+  uniqueItems: true,
+  description: '"userInitiated": may queue user-initiated transfers, which pass the 2G, roaming and execution-window rules (POLICY.md).',
+});
+
 export const ClientEntry = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'Client name, the owner of its transfers. root, device-sync, fleet and uid-N are reserved.' }),
     uids: Type.Array(Type.Integer({ minimum: 0, maximum: MAX_UID }), { minItems: 1, maxItems: 1024, description: 'Unix uids that are this client (read with SO_PEERCRED).' }),
-    admin: Type.Boolean({ default: false, description: 'Sees and controls every transfer.' }),
+    admin: Type.Boolean({ default: false, description: 'Sees and controls every transfer; has every right.' }),
+    rights: ClientRights,
   },
   { additionalProperties: false },
 );
@@ -45,6 +52,7 @@ export const ClientsSection = Type.Object(
       default: true,
       description: 'Peers whose uid is not listed are the client "uid-N"; false refuses them (403).',
     }),
+    unlistedRights: ClientRights,
   },
   { additionalProperties: false, default: {} },
 );
