@@ -9,7 +9,9 @@ import { FerryError } from '../errors.js';
 import { ConstraintsSchema, PreferencesSchema } from '../config/sections/job-fields.js';
 import { newJobState, type Direction, type HttpJob, type Method } from '../model/job.js';
 import { checkEnqueue } from '../policy/decide.js';
+import { attemptsField, minutesField, retryDelayField } from '../config/sections/ranges.js';
 import { checkHeaders, checkUrl, resolveInsideRoot } from '../transfer/request-checks.js';
+import { checkNoControls, checkWellFormed } from './text-checks.js';
 
 const lit = <T extends string>(...v: T[]) => Type.Union(v.map((x) => Type.Literal(x)));
 
@@ -30,14 +32,14 @@ export const TransferRequestSchema = Type.Object(
       Type.Object(
         {
           backoff: Type.Optional(lit('exponential', 'linear')),
-          initialDelayS: Type.Optional(Type.Number({ minimum: 0, maximum: 86400 })),
-          maxDelayS: Type.Optional(Type.Number({ minimum: 0, maximum: 7 * 86400 })),
-          maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          initialDelayS: Type.Optional(retryDelayField()),
+          maxDelayS: Type.Optional(retryDelayField()),
+          maxAttempts: Type.Optional(attemptsField()),
         },
         { additionalProperties: false },
       ),
     ),
-    periodicMinutes: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    periodicMinutes: Type.Optional(Type.Union([minutesField(), Type.Null()])),
     tag: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
   },
   { additionalProperties: false },
@@ -50,8 +52,16 @@ export function parseTransferRequest(body: unknown): TransferRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new FerryError('BAD_REQUEST', 'the body must be a JSON object');
   }
+  // Other ways in (the fleet bridge, device triggers) do not pass the socket's body reader.
+  checkWellFormed(body);
   const errors = [...Value.Errors(TransferRequestSchema, body)];
-  if (errors.length === 0) return body as TransferRequest;
+  if (errors.length === 0) {
+    const req = body as TransferRequest;
+    checkNoControls(req.url, 'url');
+    checkNoControls(req.path, 'path');
+    checkNoControls(req.tag, 'tag');
+    return req;
+  }
   const first = errors[0]!;
   const field = first.path.slice(1).replace(/\//g, '.') || '(body)';
   const unknown = /Unexpected property/.test(first.message);

@@ -4,7 +4,7 @@
 // Invariant: a job is `running` exactly while it has an entry in `active`.
 import type { Config } from '../config/schema.js';
 import type { ConditionsSource } from '../conditions/snapshot.js';
-import { FerryError } from '../errors.js';
+import { asFerryError, FerryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactUrl } from '../log.js';
 import type { AttemptResult } from '../model/attempt.js';
@@ -16,7 +16,7 @@ import type { JobQueue, QueueEvent } from '../queue/job-queue.js';
 import type { JobEventName } from '../model/transitions.js';
 import { ProgressTracker } from './progress.js';
 import type { AttemptCallbacks, Runners, StopCause } from './runner.js';
-import { isoAt, settle } from './settle.js';
+import { settle, type Settled } from './settle.js';
 import { SizeProbe } from './size-probe.js';
 
 export interface SchedulerDeps {
@@ -328,7 +328,15 @@ export class Scheduler {
     if (!cur) return; // removed meanwhile
     // What the runner last reported counts for outcomes that carry no byte count (a failed check).
     const live = a.live ? { ...cur, bytesTransferred: a.live.bytes, totalBytes: a.live.total ?? cur.totalBytes } : cur;
-    const s = settle(live, r, a.cause, this.now());
+    let s: Settled;
+    try {
+      s = settle(live, r, a.cause, this.now());
+    } catch (e) {
+      // One record with values out of range (an old agent's, a hand-edited database's) fails alone.
+      const err = asFerryError(e);
+      this.log.warn({ id, code: err.code, err: err.message }, 'job failed while settling');
+      s = { event: 'fail', change: { reasons: [], nextAttemptAt: null, error: err.toJSON() } };
+    }
     const done = this.deps.queue.update(id, s.change, { event: s.event, durable: true });
     this.log.info(
       { id, state: done?.state, outcome: r.outcome, bytes: done?.bytesTransferred, ...(r.outcome === 'failed' || r.outcome === 'retry' ? { error: r.error.code } : {}) },
