@@ -11,6 +11,7 @@ import { createStaticConditions } from './conditions/static.js';
 import { createUsageStore } from './queue/usage-store.js';
 import { TransferStore } from './queue/store.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { createCostContext } from './policy/cost-rules.js';
 import type { AttemptRunner } from './scheduler/runner.js';
 import type { Engine } from './transfer/engine.js';
 import { partPath, resolveInsideRoot } from './transfer/request-checks.js';
@@ -133,7 +134,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       },
     };
     const runners: Partial<Record<string, AttemptRunner>> = { http, ...(devices ? { 'device-sync': devices.runner } : {}) };
-    const scheduler = new Scheduler({ store, conditions, runners, config, log });
+    // Windows and usage days are local wall-clock time: the configured zone or the system's (TZ).
+    const zone = (): string => current.policy.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const costContext = (now: number) => createCostContext({ policy: current.policy, clients: current.clients, now, zone: zone() });
+    const scheduler = new Scheduler({ store, conditions, runners, config, log, costContext });
 
     const actions = createActions({ store, scheduler, conditions, config, version: packageVersion() });
     const api = new ApiServer({

@@ -83,6 +83,8 @@ export interface TransferRecord {
   nextAttemptAt: string | null;
   /** Device-sync jobs: which device and what to do (opaque to the HTTP parts). */
   device: Record<string, unknown> | null;
+  /** Runs only while this named window (policy.windows) is open; absent in records from before windows. */
+  window?: string | null;
 }
 
 /** A transfer as the API serves it (API.md "Transfer"): the record without request headers (they may
@@ -119,6 +121,7 @@ export function publicTransfer(t: TransferRecord): PublicTransfer {
     periodicMinutes: t.periodicMinutes,
     nextAttemptAt: t.nextAttemptAt,
     tag: t.tag,
+    window: t.window ?? null,
     ...(t.device ? { device: t.device } : {}),
   };
 }

@@ -4,6 +4,7 @@
 import type { Config } from '../config/schema.js';
 import type { Conditions } from '../conditions/snapshot.js';
 import type { Preferences, Reason, TransferRecord } from '../model/transfer.js';
+import { costHold, type CostContext } from './cost-rules.js';
 import { reason } from './reasons.js';
 import { allowsBattery, allowsCellular, failReason, sizeLowerBound, withoutCellular } from './size-rules.js';
 
@@ -34,12 +35,16 @@ export type PolicyTransfer = Pick<
 > & {
   /** Device-sync jobs: the device they need (`id`); absent for HTTP transfers. */
   device?: TransferRecord['device'];
+  /** Cost rules (client quota, named window); absent in callers that do not apply them. */
+  owner?: string;
+  window?: string | null;
 };
 
 export type Decision =
   | { action: 'run' }
   /** `switchPreferences`: the policy narrowed the preferences (large download on cellular); record it. */
-  | { action: 'wait'; reasons: Reason[]; switchPreferences?: Preferences }
+  /** `until`: the cost rules' hold ends by itself then (window opening, new day); record it as nextAttemptAt. */
+  | { action: 'wait'; reasons: Reason[]; switchPreferences?: Preferences; until?: number }
   | { action: 'fail'; reason: Reason };
 
 const RUN: Decision = Object.freeze({ action: 'run' }) as Decision;
@@ -73,6 +78,7 @@ export function decide(
   now: number,
   run?: RunStats,
   othersWaiting = false,
+  cost?: CostContext,
 ): Decision {
   const http = t.kind !== 'device-sync';
   if (http) {
@@ -143,9 +149,12 @@ export function decide(
   }
   if (cs.storageNotLow && c.storage.low) reasons = add(reasons, reason('storage-low', { freeBytes: c.storage.freeBytes }));
 
+  const held = cost ? costHold(t, c, p, cost) : null;
+  if (held) for (const r of held.reasons) reasons = add(reasons, r);
   if (t.nextAttemptAt !== null) {
     const until = Date.parse(t.nextAttemptAt);
-    if (until > now) reasons = add(reasons, reason('backoff-until', { untilIso: t.nextAttemptAt }));
+    // A nextAttemptAt no later than the cost hold's end is that hold's own (see Decision.until), not a backoff.
+    if (until > now && !(held?.until != null && until <= held.until)) reasons = add(reasons, reason('backoff-until', { untilIso: t.nextAttemptAt }));
   }
 
   if (run !== undefined && http) {
@@ -161,7 +170,9 @@ export function decide(
   }
 
   if (reasons === null) return RUN;
-  return switchPreferences === undefined ? { action: 'wait', reasons } : { action: 'wait', reasons, switchPreferences };
+  const d: Decision = switchPreferences === undefined ? { action: 'wait', reasons } : { action: 'wait', reasons, switchPreferences };
+  if (held?.until != null) d.until = held.until;
+  return d;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { redactUrl } from '../log.js';
 import type { Kind, Reason, TransferRecord } from '../model/transfer.js';
 import { isFinal } from '../model/transfer.js';
+import type { CostContext } from '../policy/cost-rules.js';
 import { compareForRun, decide, selectToRun, type RunStats } from '../policy/decide.js';
 import { reason } from '../policy/reasons.js';
 import type { TransferStore } from '../queue/store.js';
@@ -23,6 +24,8 @@ export interface SchedulerDeps {
   config: () => Config;
   log: Logger;
   now?: () => number;
+  /** The cost rules' view of one pass (windows, quotas); absent: no cost rules. */
+  costContext?: (now: number) => CostContext;
 }
 
 interface Active {
@@ -100,10 +103,11 @@ export class Scheduler extends EventEmitter {
     const durable: TransferRecord[] = [];
     const candidates: TransferRecord[] = [];
     let nextWake = Infinity;
+    const cost = this.deps.costContext?.(now);
 
     for (const t of this.deps.store.all()) {
       if (t.state === 'running' || t.state === 'paused' || isFinal(t.state)) continue;
-      const d = decide(t, conditions, cfg.policy, now);
+      const d = decide(t, conditions, cfg.policy, now, undefined, false, cost);
       if (d.action === 'run') {
         candidates.push(t);
       } else if (d.action === 'wait') {
@@ -113,6 +117,10 @@ export class Scheduler extends EventEmitter {
           t.preferences = d.switchPreferences;
           touched = true;
           durable.push(t);
+        }
+        if (d.until !== undefined && (t.nextAttemptAt === null || Date.parse(t.nextAttemptAt) < d.until)) {
+          t.nextAttemptAt = new Date(d.until).toISOString();
+          touched = true;
         }
         if (touched) changed.push(t);
         if (t.nextAttemptAt) nextWake = Math.min(nextWake, Date.parse(t.nextAttemptAt));
@@ -127,7 +135,7 @@ export class Scheduler extends EventEmitter {
     for (const [id, a] of this.active) {
       const t = this.deps.store.get(id);
       if (!t || a.cause) continue;
-      const d = decide(t, conditions, cfg.policy, now, a.stats, candidates.length > Math.max(0, free));
+      const d = decide(t, conditions, cfg.policy, now, a.stats, candidates.length > Math.max(0, free), cost);
       if (d.action === 'wait') {
         if (d.reasons.some((r) => r.code === 'window-exhausted')) this.yielded.add(id);
         if (d.switchPreferences) t.preferences = d.switchPreferences;
@@ -159,7 +167,7 @@ export class Scheduler extends EventEmitter {
     }
     this.deps.store.putMany(durable);
     for (const t of changed) this.emit('transfer', t);
-    this.arm(nextWake, now);
+    this.arm(Math.min(nextWake, cost?.wakeAt() ?? Infinity), now);
     this.probeUnknownSize();
     return changed.length;
   }

@@ -19,6 +19,12 @@ export const ClientEntry = Type.Object(
     name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'Client name, the owner of its transfers.' }),
     uids: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, description: 'Unix uids that are this client (read with SO_PEERCRED).' }),
     admin: Type.Boolean({ default: false, description: 'Sees and controls every transfer.' }),
+    dailyBytes: Type.Optional(
+      Type.Object(
+        Object.fromEntries(['cellular', 'wifi', 'ethernet'].map((k) => [k, Type.Optional(Type.Integer({ minimum: 0 }))])),
+        { additionalProperties: false, description: 'Per network kind: bytes a day (local day) its background transfers may move.' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -107,6 +107,10 @@ export const DeviceEntry = Type.Object(
         onConnect: Type.Boolean({ default: true }),
         everyMinutes: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { default: null }),
         onDemand: Type.Boolean({ default: true }),
+        window: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+          default: null,
+          description: 'Triggered syncs (on connect, periodic) run only inside this window of policy.windows.',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
