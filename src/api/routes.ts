@@ -16,6 +16,8 @@ export interface RouteContext {
   startedAtMs: number;
   /** Extra routes contributed by other parts (devices). */
   extra?: Route[];
+  /** More Prometheus text appended to /v1/metrics (usage counters). */
+  metricsExtra?: () => string;
 }
 
 export interface HandlerArgs {
@@ -69,7 +71,7 @@ export const ROUTES: Route[] = [
     method: 'GET',
     path: '/v1/metrics',
     handle: ({ ctx }) => ({
-      body: renderMetrics(ctx.store.all(), ctx.conditions.current(), ctx.startedAtMs, Date.now()),
+      body: renderMetrics(ctx.store.all(), ctx.conditions.current(), ctx.startedAtMs, Date.now()) + (ctx.metricsExtra?.() ?? ''),
       contentType: 'text/plain; version=0.0.4',
     }),
   },

@@ -102,6 +102,12 @@ export function localDay(ms: number, zone: string): string {
   return `${w.y}-${String(w.mo).padStart(2, '0')}-${String(w.d).padStart(2, '0')}`;
 }
 
+/** Local day of an instant and the instant the next local day starts. */
+export function dayBounds(ms: number, zone: string): { day: string; endsAt: number } {
+  const w = wallTime(ms, zone);
+  return { day: localDay(ms, zone), endsAt: instantOf(w.y, w.mo, w.d + 1, 0, zone) };
+}
+
 /** Zone offset (local − UTC) in ms at an instant, to the second. */
 function offsetAt(ms: number, zone: string): number {
   const w = wallTime(ms, zone);
