@@ -20,7 +20,7 @@ export interface CostContext {
   /** The client's daily allowance on `network`, or null when it has none. */
   dailyLimit(client: string, network: string): number | null;
   /** Start of the next local day. */
-  readonly nextDayAt: number;
+  nextDayAt(): number;
   /** When the next pass should run for the windows evaluated so far (their next edges, capped). */
   wakeAt(): number;
 }
@@ -36,7 +36,7 @@ export interface CostContextInput {
 export function createCostContext(o: CostContextInput): CostContext {
   const memo = new Map<string, WindowState | null>();
   let wake = Infinity;
-  const w = wallTime(o.now, o.zone);
+  let dayEnd: number | null = null;
   return {
     now: o.now,
     window(name) {
@@ -55,7 +55,13 @@ export function createCostContext(o: CostContextInput): CostContext {
       const v = (entry?.dailyBytes as Record<string, number | undefined> | undefined)?.[network];
       return v ?? null;
     },
-    nextDayAt: instantOf(w.y, w.mo, w.d + 1, 0, o.zone),
+    nextDayAt() {
+      if (dayEnd === null) {
+        const w = wallTime(o.now, o.zone);
+        dayEnd = instantOf(w.y, w.mo, w.d + 1, 0, o.zone);
+      }
+      return dayEnd;
+    },
     wakeAt: () => wake,
   };
 }
@@ -102,7 +108,7 @@ export function costHold(t: CostTransfer, c: Conditions, p: Pick<Config['policy'
       if (limit !== null) {
         const used = ctx.usedToday(t.owner, net);
         if (used >= limit) {
-          hold(reason('client-quota', { client: t.owner, usedBytes: used, limitBytes: limit, network: net, opensAtMs: ctx.nextDayAt }), ctx.nextDayAt);
+          hold(reason('client-quota', { client: t.owner, usedBytes: used, limitBytes: limit, network: net, opensAtMs: ctx.nextDayAt() }), ctx.nextDayAt());
         }
       }
     }
