@@ -79,3 +79,19 @@ describe('cost rules', () => {
     expect(validateConfig({ policy: { windows: { night: [{ days: ['mon'], start: '1:00', end: '05:00' }] } } }).issues[0]?.path).toBe('policy.windows.night[0].start');
   });
 });
+
+describe('device sync windows', () => {
+  it('a triggered device job carries its device\'s when.window; an on-demand one does not wait', async () => {
+    const { buildDeviceJob } = await import('../../src/sync/device-job.js');
+    const r = validateConfig({
+      policy: { windows: policy.windows },
+      devices: [{ id: 'gps', protocol: 'lines', transport: { kind: 'udp', host: '127.0.0.1', port: 9 }, when: { window: 'night' } }],
+    });
+    expect(r.issues).toEqual([]);
+    const d = r.config!.devices[0]!;
+    const item = { remote: '/log', local: null } as never;
+    expect(buildDeviceJob({ device: d, op: 'pull', item, owner: 'device-sync', now: new Date(NOON) }).window).toBe('night');
+    expect(buildDeviceJob({ device: d, op: 'pull', item, owner: 'device-sync', userInitiated: true, now: new Date(NOON) }).window).toBeNull();
+    expect(validateConfig({ devices: [{ id: 'gps', transport: { kind: 'udp', host: '127.0.0.1', port: 9 }, when: { window: 'nope' } }] }).issues[0]?.path).toBe('devices[0].when.window');
+  });
+});
