@@ -9,7 +9,7 @@ import { makeTempDir } from '../support/tmp.js';
 
 const REQUEST_FIELDS = new Set([
   'url', 'method', 'direction', 'path', 'protocol', 'headers', 'preferences', 'constraints',
-  'userInitiated', 'expedited', 'sha256', 'retry', 'periodicMinutes', 'tag',
+  'userInitiated', 'expedited', 'sha256', 'retry', 'periodicMinutes', 'tag', 'window',
 ]);
 const RESERVED = new Set(['if-modified-since', 'if-none-match', 'if-range', 'range', 'unless-modified-since']);
 

@@ -154,7 +154,7 @@ describe('--json', () => {
     const r = await runCli(
       ['add', 'https://example.org/up', '--upload', 'logs/x.tar', '--protocol', 'tus', '-H', 'x-token: abc',
         '--preferences', 'allowcellular', '--unmetered', '--battery-not-low', '--user-initiated', '--sha256', sha,
-        '--tag', 'nightly', '--json', ...sock],
+        '--tag', 'nightly', '--window', 'night', '--json', ...sock],
     );
     expect(r.code).toBe(0);
     const created = JSON.parse(r.stdout);
@@ -172,6 +172,7 @@ describe('--json', () => {
       userInitiated: true,
       sha256: 'ab'.repeat(32),
       tag: 'nightly',
+      window: 'night',
     });
   });
 });
