@@ -15,6 +15,8 @@ export interface RouteContext {
   startedAtMs: number;
   /** Extra routes contributed by other parts (devices). */
   extra?: Route[];
+  /** More Prometheus text appended to /v1/metrics (usage counters). */
+  metricsExtra?: () => string;
 }
 
 export interface HandlerArgs {
@@ -71,7 +73,7 @@ export const ROUTES: Route[] = [
     path: '/v1/metrics',
     // A non-admin's counts are its own transfers' (like GET /v1/transfers); conditions are everyone's.
     handle: ({ ctx, caller }) => ({
-      body: renderMetrics(ctx.queue.all().filter((t) => ctx.actions.visible(caller, t)), ctx.conditions.current(), ctx.startedAtMs, Date.now()),
+      body: renderMetrics(ctx.queue.all().filter((t) => ctx.actions.visible(caller, t)), ctx.conditions.current(), ctx.startedAtMs, Date.now()) + (ctx.metricsExtra?.() ?? ''),
       contentType: 'text/plain; version=0.0.4',
     }),
   },

@@ -41,6 +41,7 @@ export const TransferRequestSchema = Type.Object(
     ),
     periodicMinutes: Type.Optional(Type.Union([minutesField(), Type.Null()])),
     tag: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+    window: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -104,6 +105,9 @@ export async function buildTransfer(body: unknown, owner: string, cfg: Config, n
   if (req.periodicMinutes != null && req.periodicMinutes < cfg.policy.periodicMinMinutes) {
     throw new FerryError('INVALID_FIELD', `periodicMinutes must be at least ${cfg.policy.periodicMinMinutes}`, { field: 'periodicMinutes' });
   }
+  if (req.window != null && !Object.hasOwn(cfg.policy.windows, req.window)) {
+    throw new FerryError('INVALID_FIELD', `no window "${req.window}" in policy.windows`, { field: 'window' });
+  }
   const d = cfg.transfers.defaultRetry;
   const iso = now.toISOString();
   const t: HttpJob = {
@@ -134,6 +138,7 @@ export async function buildTransfer(body: unknown, owner: string, cfg: Config, n
     },
     periodicMinutes: req.periodicMinutes ?? null,
     tag: req.tag ?? null,
+    window: req.window ?? null,
     ...newJobState(iso),
     totalBytes,
   };

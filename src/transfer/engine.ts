@@ -72,7 +72,8 @@ export function createEngine(deps: EngineDeps): Engine {
       return { outcome: 'failed', error: asFerryError(e) };
     }
     const ctl = createAttemptControl(signal, noProgressMs);
-    const ctx: RunContext = { dispatcher, transfers: cfg, now, abs };
+    const pace = deps.throttle?.pacer(t) ?? null;
+    const ctx: RunContext = { dispatcher, transfers: cfg, now, abs, pace };
     try {
       if (t.direction === 'download') return await runDownload(t, ctx, ctl, cb);
       return t.protocol === 'tus' ? await runTusUpload(t, ctx, ctl, cb) : await runPlainUpload(t, ctx, ctl, cb);
@@ -82,6 +83,7 @@ export function createEngine(deps: EngineDeps): Engine {
       return withBytes(failureFromError(e), t.bytesTransferred);
     } finally {
       ctl.dispose();
+      pace?.end();
     }
   }
 

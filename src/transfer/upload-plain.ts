@@ -24,7 +24,7 @@ export async function runPlainUpload(t: HttpJob, ctx: RunContext, ctl: AttemptCo
       sent += n;
       ctl.touch();
       cb.onProgress(sent, size);
-    });
+    }, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
   };
   try {
     const res = await requestFollowingRedirects(ctx.dispatcher, t.url, { method: t.method, headers, body }, {

@@ -70,7 +70,7 @@ export async function runTusUpload(t: HttpJob, ctx: RunContext, ctl: AttemptCont
           sent += n;
           ctl.touch();
           cb.onProgress(start + sent, size);
-        }),
+        }, ctx.pace && { pace: ctx.pace, signal: ctl.signal }),
       });
       if (GONE.has(res.statusCode)) {
         cb.onResumeState({ tusUrl: undefined });

@@ -96,6 +96,10 @@ export const DeviceEntry = Type.Object(
         // A Node interval holds at most 2^31-1 ms: 24 days.
         everyMinutes: Type.Union([Type.Integer({ minimum: 1, maximum: 24 * 24 * 60 }), Type.Null()], { default: null }),
         onDemand: Type.Boolean({ default: true }),
+        window: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+          default: null,
+          description: 'Triggered syncs (on connect, periodic) run only inside this window of policy.windows.',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
