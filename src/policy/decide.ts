@@ -6,6 +6,7 @@ import type { Conditions } from '../conditions/snapshot.js';
 import type { Preferences, Reason, TransferRecord } from '../model/transfer.js';
 import { reason } from './reasons.js';
 import { allowsBattery, allowsCellular, failReason, sizeLowerBound, withoutCellular } from './size-rules.js';
+import { storageFloorReason } from './storage-floor.js';
 
 export { compareForRun, selectToRun, type RunOrderFields } from './run-order.js';
 export { checkEnqueue } from './size-rules.js';
@@ -142,6 +143,8 @@ export function decide(
     }
   }
   if (cs.storageNotLow && c.storage.low) reasons = add(reasons, reason('storage-low', { freeBytes: c.storage.freeBytes }));
+  const floor = storageFloorReason(t, c.storage.floor);
+  if (floor !== null) reasons = add(reasons, floor);
 
   if (t.nextAttemptAt !== null) {
     const until = Date.parse(t.nextAttemptAt);

@@ -23,6 +23,8 @@ export const WAIT_CODES = [
   'window-exhausted',
   'concurrency-limit',
   'device-disconnected',
+  'storage-floor',
+  'state-storage-full',
 ] as const;
 
 /** Why a transfer fails (or is rejected at enqueue): no change of conditions could let it run. */
@@ -56,6 +58,10 @@ export interface ReasonParams {
   freeBytes?: number | null;
   /** concurrency-limit */
   limit?: number;
+  /** storage-floor: which file system is under the floor. */
+  fileSystem?: string;
+  /** state-storage-full: the store's error code (STORAGE_FULL or STORAGE_ERROR). */
+  errorCode?: string;
 }
 
 type Template = (p: ReasonParams) => string;
@@ -137,6 +143,13 @@ export const REASON_TEMPLATES: Readonly<Record<ReasonCode, Template>> = {
   'concurrency-limit': (p) =>
     `waits for a free slot: ${p.limit ?? '?'} transfer${p.limit === 1 ? '' : 's'} already running (the limit)`,
   'device-disconnected': () => 'waits for the device to connect',
+  'storage-floor': (p) =>
+    `waits: the ${p.fileSystem ?? 'transfers'} file system has ${formatSize(p.freeBytes ?? 0)} free, under the ` +
+    `${formatSize(p.capBytes ?? 0)} floor the agent keeps (no client can lift it)`,
+  'state-storage-full': (p) =>
+    p.errorCode === 'STORAGE_ERROR'
+      ? 'waits: the agent cannot write its state database (I/O error); resumes when writes succeed again'
+      : 'waits: the disk of the agent\'s state database is full; resumes when writes succeed again',
   'too-large-for-any-cap': (p) => {
     const { size, cap } = sizeVsCap(p);
     return `cannot run: ${size} is over the largest upload cap (${cap}, Wi-Fi or Ethernet on external power)`;

@@ -67,7 +67,7 @@ export class Scheduler extends EventEmitter {
         recovered.push(t);
       }
     }
-    this.deps.store.putMany(recovered);
+    this.saveOrDefer(() => this.deps.store.putMany(recovered));
     if (recovered.length) this.log.info({ count: recovered.length }, 'recovered interrupted transfers');
     this.unsubscribe = this.deps.conditions.onChange(() => this.reconcile());
     this.reconcile();
@@ -157,7 +157,7 @@ export class Scheduler extends EventEmitter {
       changed.push(t);
       durable.push(t);
     }
-    this.deps.store.putMany(durable);
+    this.saveOrDefer(() => this.deps.store.putMany(durable));
     for (const t of changed) this.emit('transfer', t);
     this.arm(nextWake, now);
     this.probeUnknownSize();
@@ -205,7 +205,7 @@ export class Scheduler extends EventEmitter {
     } else {
       this.transition(t, 'paused', []);
     }
-    return t;
+    return this.saved(t);
   }
 
   resume(id: string): TransferRecord {
@@ -217,7 +217,7 @@ export class Scheduler extends EventEmitter {
     // A paused job that was mid-attempt keeps its bytes; it goes back to being decided.
     this.transition(t, 'queued', []);
     this.requestReconcile();
-    return t;
+    return this.saved(t);
   }
 
   async cancel(id: string): Promise<TransferRecord> {
@@ -236,13 +236,16 @@ export class Scheduler extends EventEmitter {
       await this.discard(t);
     }
     this.requestReconcile();
-    return t;
+    return this.saved(t);
   }
 
   async remove(id: string): Promise<void> {
     const t = this.mustGet(id);
     if (!isFinal(t.state)) await this.cancel(id);
     this.deps.store.remove(id);
+    // The cancel's own delete is not awaited (and a kill may have cut it short): try once more, unless
+    // the transfer completed or another unfinished one writes the same part file.
+    if (t.state !== 'completed' && !this.deps.store.all().some((o) => o.path === t.path && !isFinal(o.state))) await this.discard(t);
     this.yielded.delete(id);
     this.probed.delete(id);
     this.emit('removed', t);
@@ -428,7 +431,24 @@ export class Scheduler extends EventEmitter {
 
   private persist(t: TransferRecord): void {
     if (this.deps.store.get(t.id) === undefined) return; // removed meanwhile
-    this.deps.store.put(t);
+    this.saveOrDefer(() => this.deps.store.put(t));
+  }
+
+  /** A write the disk refuses is kept in memory and retried by the store; the agent goes on (work waits
+   * with state-storage-full through the conditions). Only storage errors are absorbed here. */
+  private saveOrDefer(write: () => void): void {
+    try {
+      write();
+    } catch (e) {
+      if (!(e instanceof FerryError) || (e.code !== 'STORAGE_FULL' && e.code !== 'STORAGE_ERROR')) throw e;
+    }
+  }
+
+  /** Public actions answer a change that is only in memory with the storage error (507/503). */
+  private saved(t: TransferRecord): TransferRecord {
+    const problem = this.deps.store.writeProblem();
+    if (problem && this.deps.store.isUnsaved(t.id)) throw problem;
+    return t;
   }
 
   private async discard(t: TransferRecord): Promise<void> {

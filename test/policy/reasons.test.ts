@@ -42,6 +42,14 @@ const MESSAGES: Record<ReasonCode, [Parameters<typeof reason>[1], string]> = {
   ],
   'concurrency-limit': [{ limit: 2 }, 'waits for a free slot: 2 transfers already running (the limit)'],
   'device-disconnected': [undefined, 'waits for the device to connect'],
+  'storage-floor': [
+    { fileSystem: 'state', freeBytes: 40 * MiB, capBytes: 64 * MiB },
+    'waits: the state file system has 40 MB free, under the 64 MB floor the agent keeps (no client can lift it)',
+  ],
+  'state-storage-full': [
+    { errorCode: 'STORAGE_FULL' },
+    "waits: the disk of the agent's state database is full; resumes when writes succeed again",
+  ],
   'too-large-for-any-cap': [
     { sizeBytes: 101 * MiB, capBytes: 100 * MiB },
     'cannot run: 101 MB is over the largest upload cap (100 MB, Wi-Fi or Ethernet on external power)',

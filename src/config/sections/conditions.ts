@@ -60,6 +60,12 @@ export const ConditionsSection = Type.Object(
       {
         lowPercent: Type.Number({ minimum: 0, maximum: 100, default: 5 }),
         lowBytes: Type.Integer({ minimum: 0, default: 200 * 1024 * 1024 }),
+        floorBytes: Type.Integer({
+          minimum: 0,
+          default: 64 * 1024 * 1024,
+          description:
+            'Hard floor of free space on the state and transfers file systems: under it work waits (storage-floor), whatever a client asked (storageNotLow: false does not lift it).',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
