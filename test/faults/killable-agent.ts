@@ -11,9 +11,11 @@ export class KillableAgent extends AgentProcess {
   private exited: Promise<void> = Promise.resolve();
   tail = '';
 
-  spawn(): void {
+  /** `prefix`: a command that execs ferryd, e.g. ['ip', 'netns', 'exec', NS] (the pid stays ferryd's). */
+  spawn(prefix: string[] = []): void {
     if (!existsSync(FERRYD)) throw new Error(`${FERRYD} missing: run "npm run build" first`);
-    const child = spawn(process.execPath, [FERRYD, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...prefix, process.execPath, FERRYD, '--config', this.configFile];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (d: Buffer) => {
       this.tail = (this.tail + d.toString()).slice(-LOG_TAIL);
     };
