@@ -67,6 +67,8 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
         await sleep(rng() * 900); // killed while starting: recovery, sweep, first decisions
       } else {
         if (!(await agent.ready())) throw new Error(`ferryd did not come up (kill ${k}):\n${agent.tail}`);
+        // At least one client action per run, however slow the machine; the kill then comes at a random moment.
+        await w.step(14).catch(() => undefined);
         const until = Date.now() + 100 + rng() * 600;
         const killer = sleep(until - Date.now()).then(() => agent.killHard());
         while (Date.now() < until) {
