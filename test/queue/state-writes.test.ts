@@ -5,34 +5,20 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import type { TransferRecord } from '../../src/model/transfer.js';
 import { TransferStore } from '../../src/queue/store.js';
-import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../../src/scheduler/runner.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { guardStorage } from '../../src/system/storage-guard.js';
 import type { ConditionsSource } from '../../src/conditions/snapshot.js';
 import { MutableConditions } from '../support/mutable-conditions.js';
 import { record } from '../support/records.js';
+import { ScriptedRunner } from '../support/scripted-runner.js';
 import { makeTempDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
-
-class HeldRunner implements AttemptRunner {
-  calls: Array<{ id: string; signal: AbortSignal; cb: AttemptCallbacks; finish(r: AttemptResult): void }> = [];
-  runAttempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
-    return new Promise((resolve) => {
-      this.calls.push({ id: t.id, signal, cb, finish: resolve });
-      signal.addEventListener('abort', () => resolve({ outcome: 'aborted', bytesTransferred: t.bytesTransferred }));
-    });
-  }
-  live(): string[] {
-    return this.calls.filter((c) => !c.signal.aborted).map((c) => c.id);
-  }
-}
 
 describe('state writes refused (SQLITE_FULL)', () => {
   let dir: ReturnType<typeof makeTempDir>;
   let store: TransferStore;
-  let runner: HeldRunner;
+  let runner: ScriptedRunner;
   let sched: Scheduler;
   let cond: ConditionsSource;
   let cfg: Config;
@@ -43,7 +29,7 @@ describe('state writes refused (SQLITE_FULL)', () => {
   beforeEach(async () => {
     dir = makeTempDir();
     store = TransferStore.open(dir.path);
-    runner = new HeldRunner();
+    runner = new ScriptedRunner();
     cfg = defaultConfig();
     cfg.conditions.storage.floorBytes = 0;
     const log = pino({ level: 'silent' });

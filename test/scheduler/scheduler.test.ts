@@ -5,26 +5,12 @@ import type { Config } from '../../src/config/schema.js';
 import { FerryError } from '../../src/errors.js';
 import type { TransferRecord } from '../../src/model/transfer.js';
 import { TransferStore } from '../../src/queue/store.js';
-import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../../src/scheduler/runner.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { MutableConditions } from '../support/mutable-conditions.js';
 import { makeTempDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
 import { record } from '../support/records.js';
-
-/** A runner whose attempts the test finishes by hand; an aborted attempt ends as 'aborted'. */
-class ScriptedRunner implements AttemptRunner {
-  calls: Array<{ id: string; signal: AbortSignal; cb: AttemptCallbacks; finish(r: AttemptResult): void }> = [];
-  runAttempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
-    return new Promise((resolve) => {
-      this.calls.push({ id: t.id, signal, cb, finish: resolve });
-      signal.addEventListener('abort', () => resolve({ outcome: 'aborted', bytesTransferred: t.bytesTransferred }));
-    });
-  }
-  live(): string[] {
-    return this.calls.filter((c) => !c.signal.aborted).map((c) => c.id);
-  }
-}
+import { ScriptedRunner } from '../support/scripted-runner.js';
 
 describe('Scheduler', () => {
   let dir: ReturnType<typeof makeTempDir>;
