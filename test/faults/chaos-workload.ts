@@ -22,7 +22,7 @@ export function seeded(seed: number): () => number {
   };
 }
 
-export type Kind = 'download' | 'put' | 'tus';
+export type Kind = 'download' | 'put' | 'tus' | 'device';
 
 export interface Tracked {
   id: string;
@@ -45,6 +45,8 @@ export interface WorkloadDeps {
   tusUrl: string;
   root: string;
   api: (method: string, path: string, body?: unknown) => Promise<ApiAnswer>;
+  /** A configured device whose pull (`remote` → `path`) the client may start: the SMP simulator. */
+  device?: { id: string; remote: string; path: string; sha: string; size: number };
 }
 
 const POOL_MIB = [1, 2, 4, 6, 8, 12, 16, 24];
@@ -76,6 +78,7 @@ export class ChaosWorkload {
   /** One random client action; errors (the agent died mid-request) are the caller's to ignore. */
   async step(maxOpen: number): Promise<void> {
     const r = this.d.rng();
+    if (r < 0.08 && this.d.device) return this.syncDevice(this.d.device);
     if (r < 0.45 && this.live().length < maxOpen) return this.enqueue();
     const t = this.pick(this.live());
     if (!t) return;
@@ -94,6 +97,17 @@ export class ChaosWorkload {
       if (what === 'delete') t.deleteAcked = true;
     } else if (what === 'cancel' || what === 'delete') {
       t.maybeGone = false; // refused (e.g. already completed): nothing happened
+    }
+  }
+
+  /** A device sync: the pull job it queued (or the one already outstanding) is tracked once. */
+  private async syncDevice(dev: NonNullable<WorkloadDeps['device']>): Promise<void> {
+    const res = await this.d.api('POST', `/v1/devices/${dev.id}/sync`, {});
+    this.count(`device sync ${res.status}`);
+    if (res.status >= 300) return;
+    for (const t of (res.body.transfers ?? []) as Array<{ id: string; direction: string }>) {
+      if (t.direction !== 'download' || this.tracked.some((x) => x.id === t.id)) continue;
+      this.tracked.push({ id: t.id, kind: 'device', path: dev.path, remote: dev.remote, size: dev.size, sha: dev.sha, cancelAcked: false, deleteAcked: false, maybeGone: false });
     }
   }
 

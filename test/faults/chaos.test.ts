@@ -1,13 +1,16 @@
-// Chaos: a seeded random client (downloads 1–24 MiB, some throttled; plain PUT and tus uploads;
-// pause/resume/cancel/delete) against the real ferryd, SIGKILLed at random moments ≥ 200 times (also
-// while starting) and restarted each time. At the end: nothing acknowledged is lost, nothing completed
+// Chaos: a seeded random client (downloads 1–24 MiB, some throttled; plain PUT and tus uploads; device
+// pulls from the SMP simulator over a socat pty; pause/resume/cancel/delete) against the real ferryd,
+// SIGKILLed at random moments ≥ 200 times (also while starting) and restarted each time. At the end: nothing acknowledged is lost, nothing completed
 // is corrupt, no upload is delivered twice, no part file is left, and the bytes re-sent per kill.
 // Replay a run with FERRY_CHAOS_SEED=<seed>; FERRY_CHAOS_KILLS changes the number of kills.
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { startTusOrigin, type TusOrigin } from '../support/tus-origin.js';
+import { makeTempDir } from '../support/tmp.js';
+import { SerialDeviceBench } from '../sync/serial-device-bench.js';
 import { ChaosWorkload, seeded, sha256, type Tracked } from './chaos-workload.js';
 import { KillableAgent } from './killable-agent.js';
 
@@ -38,7 +41,21 @@ function tusUploads(dir: string): Array<{ id: string; filename: string; size: nu
 describe('chaos: random SIGKILLs under a mixed workload', () => {
   let origin: Origin;
   let tus: TusOrigin;
+  let bench: SerialDeviceBench;
+  const benchDir = makeTempDir('ferry-chaos-dev-');
+  // The device: an SMP simulator behind a socat pty (answers slowed so a kill lands mid-pull).
+  const deviceFile = randomBytes(48_000);
   const agent = new KillableAgent({
+    devices: [
+      {
+        id: 'dev',
+        transport: { kind: 'serial', path: join(benchDir.path, 'dev'), presencePollMs: 200 },
+        pull: [{ remote: '/lfs/data.bin' }],
+        when: { onConnect: false },
+        smp: { timeoutMs: 1000 },
+        retry: { initialDelayS: 0.2, maxDelayS: 1, maxAttempts: 1000 },
+      },
+    ],
     policy: { concurrency: 4 },
     conditions: { storage: { lowBytes: 0, lowPercent: 0, floorBytes: 16 * 1024 * 1024 } },
     log: { level: 'warn' },
@@ -46,9 +63,13 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
   beforeAll(async () => {
     origin = await startOrigin();
     tus = await startTusOrigin();
+    bench = await SerialDeviceBench.start(benchDir.path, 'dev', { delayMs: 5 });
+    bench.sim.files.set('/lfs/data.bin', new Uint8Array(deviceFile));
   });
   afterAll(async () => {
     await agent.stop();
+    await bench?.close();
+    benchDir.cleanup();
     await tus.close();
     await origin.close();
   });
@@ -56,7 +77,8 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
   it(`loses, corrupts and duplicates nothing over ${KILLS} kills`, async () => {
     console.log(`chaos seed ${SEED} (replay: FERRY_CHAOS_SEED=${SEED}), ${KILLS} kills`);
     const rng = seeded(SEED);
-    const w = new ChaosWorkload({ rng, origin, tusUrl: tus.url, root: agent.root, api: (m, p, b) => agent.api(m, p, b) });
+    const device = { id: 'dev', remote: '/lfs/data.bin', path: 'devices/dev/data.bin', sha: sha256(deviceFile), size: deviceFile.length };
+    const w = new ChaosWorkload({ rng, origin, tusUrl: tus.url, root: agent.root, api: (m, p, b) => agent.api(m, p, b), device });
     const started = Date.now();
     let early = 0;
     let crashes = 0;
@@ -102,7 +124,7 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
     }
 
     let lost = 0, resurrected = 0, corrupt = 0, duplicated = 0, repeatedPuts = 0, failed = 0, completed = 0;
-    let resentDown = 0, resentUp = 0;
+    let resentDown = 0, resentUp = 0, devicePulls = 0;
     const uploads = tusUploads(tus.dir);
     for (const t of w.tracked) {
       const r = await get(t);
@@ -126,7 +148,10 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
         corrupt++;
         console.log(`corrupt: ${t.kind} ${t.path} ${t.remote}: ${why}`);
       };
-      if (t.kind === 'download') {
+      if (t.kind === 'device') {
+        devicePulls++;
+        if (sha256(readFileSync(join(agent.root, t.path))) !== t.sha) bad('sha256 differs');
+      } else if (t.kind === 'download') {
         if (sha256(readFileSync(join(agent.root, t.path))) !== t.sha) bad('sha256 differs');
         resentDown += origin.bytesSent(t.remote) - t.size;
       } else if (t.kind === 'put') {
@@ -146,7 +171,7 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
     const MiBf = (b: number) => (b / 1024 / 1024).toFixed(2);
     console.log(
       `chaos seed ${SEED}: ${KILLS} SIGKILLs (${early} during start-up) in ${killPhaseS.toFixed(0)} s; ` +
-        `${w.tracked.length} transfers acknowledged, ${completed} completed, ${failed} failed; ` +
+        `${w.tracked.length} transfers acknowledged, ${completed} completed (${devicePulls} device pulls over SMP), ${failed} failed; ` +
         `lost ${lost}, resurrected ${resurrected}, corrupt ${corrupt}, duplicated tus uploads ${duplicated}, ` +
         `repeated idempotent PUTs ${repeatedPuts}, part files left ${parts.length}, crashes ${crashes}; ` +
         `re-sent per kill: downloads ${MiBf(resentDown / KILLS)} MiB, uploads ${MiBf(resentUp / KILLS)} MiB; actions ${JSON.stringify(w.actions)}`,
