@@ -2,10 +2,11 @@
 // job writes checkpoints there), under it on the transfers file system no download runs; and while the
 // state database refuses writes nothing runs. Clients cannot switch this off (unlike storageNotLow). Pure.
 import type { StorageFloor } from '../conditions/snapshot.js';
-import type { Reason, TransferRecord } from '../model/transfer.js';
+import type { JobBase, Reason } from '../model/job.js';
 import { reason } from './reasons.js';
+import type { Rule } from './rule.js';
 
-export function storageFloorReason(t: Pick<TransferRecord, 'direction'>, f: StorageFloor | undefined): Reason | null {
+export function storageFloorReason(t: Pick<JobBase, 'direction'>, f: StorageFloor | undefined): Reason | null {
   if (f === undefined) return null;
   if (f.stateWriteError !== null) return reason('state-storage-full', { errorCode: f.stateWriteError });
   if (f.stateFreeBytes !== null && f.stateFreeBytes < f.floorBytes) {
@@ -16,3 +17,9 @@ export function storageFloorReason(t: Pick<TransferRecord, 'direction'>, f: Stor
   }
   return null;
 }
+
+/** The floor as a rule of every kind of job (decide.ts lists it after the client's constraints). */
+export const storageFloor: Rule = (t, { c }, out) => {
+  const r = storageFloorReason(t, c.storage.floor);
+  if (r !== null) out.push(r);
+};

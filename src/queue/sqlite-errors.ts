@@ -30,3 +30,8 @@ export function isCorruptDatabase(e: unknown): boolean {
   const code = sqliteCode(e);
   return code !== null && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
 }
+
+/** A write the store refused for the disk's sake (the change is kept in memory and retried). */
+export function isStorageFailure(e: unknown): e is FerryError {
+  return e instanceof FerryError && (e.code === 'STORAGE_FULL' || e.code === 'STORAGE_ERROR');
+}

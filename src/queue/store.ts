@@ -4,8 +4,8 @@
 // I/O error) throws STORAGE_FULL/STORAGE_ERROR, is remembered and retried by flushPending(), and marks
 // the store unhealthy until a write succeeds again; nothing here exits the agent.
 import type Database from 'better-sqlite3';
-import type { TransferRecord } from '../model/transfer.js';
-import { isFinal } from '../model/transfer.js';
+import type { Job } from '../model/job.js';
+import { fromStoredRow } from './stored-job.js';
 import { FerryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { NewerSchemaError, openStateDb, type Db } from './open-db.js';
@@ -27,11 +27,15 @@ const SCHEMA_VERSION = 1;
 
 export class TransferStore {
   readonly db: Db;
+  private readonly byId = new Map<string, Job>();
+  /** Rows that could not be read as a job at start (kept in the table, left out of the queue). */
+  readonly unreadable: string[];
   /** Set when a damaged database was moved aside at open (where it went). */
   readonly movedAside: string | null;
-  private readonly byId = new Map<string, TransferRecord>();
   /** Records whose last write failed: flushPending() retries them. */
   private readonly unsaved = new Set<string>();
+  /** Records written inside the open transaction (all unsaved if its commit fails). */
+  private inTransaction: Set<string> | null = null;
   private problem: FerryError | null = null;
   private readonly healthListeners = new Set<(problem: FerryError | null) => void>();
   private readonly log: Logger | undefined;
@@ -40,11 +44,12 @@ export class TransferStore {
     remove: Database.Statement;
   };
 
-  private constructor(db: Db, loaded: TransferRecord[], movedAside: string | null, log: Logger | undefined) {
+  private constructor(db: Db, loaded: { jobs: Job[]; unreadable: string[] }, movedAside: string | null, log: Logger | undefined) {
     this.db = db;
     this.movedAside = movedAside;
     this.log = log;
-    for (const t of loaded) this.byId.set(t.id, t);
+    this.unreadable = loaded.unreadable;
+    for (const t of loaded.jobs) this.byId.set(t.id, t);
     this.stmt = {
       upsert: db.prepare(
         `INSERT INTO transfers (id, owner, state, created_at, data) VALUES (@id, @owner, @state, @createdAt, @data)
@@ -55,12 +60,12 @@ export class TransferStore {
   }
 
   static open(stateDir: string, opts: StoreOpenOptions = {}): TransferStore {
-    let loaded: TransferRecord[] = [];
+    let loaded = { jobs: [] as Job[], unreadable: [] as string[] };
     const { db, movedAside } = openStateDb(stateDir, {
       ...opts,
       migrate,
       load: (d) => {
-        loaded = loadRecords(d, opts.log);
+        loaded = loadRows(d);
       },
     });
     return new TransferStore(db, loaded, movedAside, opts.log);
@@ -102,11 +107,11 @@ export class TransferStore {
     return true;
   }
 
-  all(): TransferRecord[] {
+  all(): Job[] {
     return [...this.byId.values()];
   }
 
-  get(id: string): TransferRecord | undefined {
+  get(id: string): Job | undefined {
     return this.byId.get(id);
   }
 
@@ -122,7 +127,7 @@ export class TransferStore {
   }
 
   /** Inserts after checking both quotas, atomically with respect to other inserts. */
-  insert(t: TransferRecord, limits: QuotaLimits): void {
+  insert(t: Job, limits: QuotaLimits): void {
     if (this.byId.size >= limits.total) {
       throw new FerryError('QUOTA_EXCEEDED', `the agent holds ${limits.total} transfers already; remove finished ones first`);
     }
@@ -139,25 +144,31 @@ export class TransferStore {
 
   /** Persists one record (a state change or a progress checkpoint). On a refused write the record
    * stays in memory as it is, is marked unsaved, and the storage error is thrown. */
-  put(t: TransferRecord): void {
+  put(t: Job): void {
     this.byId.set(t.id, t);
     this.unsaved.add(t.id);
+    this.inTransaction?.add(t.id);
     this.guard(`transfer ${t.id}`, () => this.run(t));
-    this.unsaved.delete(t.id);
+    if (!this.inTransaction) this.unsaved.delete(t.id);
   }
 
-  /** Persists many records in one transaction (a re-decision pass). */
-  putMany(list: TransferRecord[]): void {
-    if (list.length === 0) return;
-    for (const t of list) {
-      this.byId.set(t.id, t);
-      this.unsaved.add(t.id);
+  /** Replaces the in-memory record only: what a restart re-derives (waiting reasons, live progress). */
+  keep(t: Job): void {
+    this.byId.set(t.id, t);
+  }
+
+  /** Runs `fn` in one SQLite transaction (a decision pass writes many records at once). A refused
+   * commit leaves every record written in it unsaved (kept in memory, retried by flushPending). */
+  transaction(fn: () => void): void {
+    if (this.inTransaction) return fn(); // nested: part of the outer one
+    const written = new Set<string>();
+    this.inTransaction = written;
+    try {
+      this.guard('a decision pass', () => this.db.transaction(fn)());
+      for (const id of written) this.unsaved.delete(id);
+    } finally {
+      this.inTransaction = null;
     }
-    const tx = this.db.transaction((items: TransferRecord[]) => {
-      for (const t of items) this.run(t);
-    });
-    this.guard(`${list.length} transfers`, () => tx(list));
-    for (const t of list) this.unsaved.delete(t.id);
   }
 
   /** Removes a record; a refused delete throws and leaves the record in place (the client may retry). */
@@ -175,15 +186,11 @@ export class TransferStore {
     return out;
   }
 
-  unfinished(): TransferRecord[] {
-    return this.all().filter((t) => !isFinal(t.state));
-  }
-
   close(): void {
     if (this.db.open) this.db.close();
   }
 
-  private run(t: TransferRecord): void {
+  private run(t: Job): void {
     this.stmt.upsert.run({ id: t.id, owner: t.owner, state: t.state, createdAt: t.createdAt, data: JSON.stringify(t) });
   }
 
@@ -194,7 +201,7 @@ export class TransferStore {
     } catch (e) {
       throw this.failed(e, what);
     }
-    if (this.problem !== null) this.flushPending(); // the disk takes writes again: catch up
+    if (this.problem !== null && !this.inTransaction) this.flushPending(); // the disk takes writes again: catch up
   }
 
   private failed(e: unknown, what: string): unknown {
@@ -214,18 +221,14 @@ export class TransferStore {
   }
 }
 
-/** One unreadable row is skipped with a log line: no single record may stop the agent from starting. */
-function loadRecords(db: Db, log: Logger | undefined): TransferRecord[] {
+/** Rows that are not a job are reported, never allowed to stop the agent at start (stored-job.ts). */
+function loadRows(db: Db): { jobs: Job[]; unreadable: string[] } {
   const rows = db.prepare('SELECT id, data FROM transfers ORDER BY created_at, rowid').all() as Array<{ id: string; data: string }>;
-  const out: TransferRecord[] = [];
+  const out = { jobs: [] as Job[], unreadable: [] as string[] };
   for (const r of rows) {
-    try {
-      const t = JSON.parse(r.data) as TransferRecord;
-      if (typeof t?.id === 'string' && typeof t.state === 'string') out.push(t);
-      else throw new Error('not a transfer record');
-    } catch (e) {
-      log?.error({ component: 'store', id: r.id, err: (e as Error).message }, 'unreadable transfer record skipped');
-    }
+    const t = fromStoredRow(r.data);
+    if (t) out.jobs.push(t);
+    else out.unreadable.push(r.id);
   }
   return out;
 }

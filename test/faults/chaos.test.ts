@@ -58,7 +58,7 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
     ],
     policy: { concurrency: 4 },
     conditions: { storage: { lowBytes: 0, lowPercent: 0, floorBytes: 16 * 1024 * 1024 } },
-    log: { level: 'warn' },
+    log: { level: 'info' },
   });
   beforeAll(async () => {
     origin = await startOrigin();

@@ -31,7 +31,7 @@ export class KillableAgent extends AgentProcess {
   }
 
   /** True once the API answers; false if the process died first or the time ran out. */
-  async ready(timeoutMs = 20_000): Promise<boolean> {
+  async ready(timeoutMs = 60_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) return false;

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { TransferStore } from '../../src/queue/store.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { guardStorage } from '../../src/system/storage-guard.js';
 import type { ConditionsSource } from '../../src/conditions/snapshot.js';
@@ -34,7 +35,7 @@ describe('state writes refused (SQLITE_FULL)', () => {
     cfg.conditions.storage.floorBytes = 0;
     const log = pino({ level: 'silent' });
     cond = await guardStorage(new MutableConditions(), { store, stateDir: dir.path, transfersRoot: dir.path, floorBytes: () => 0, pollMs: 50, log });
-    sched = new Scheduler({ store, conditions: cond, runners: { http: runner }, config: () => cfg, log });
+    sched = new Scheduler({ queue: new JobQueue({ store, config: () => cfg, log }), conditions: cond, runners: { http: runner }, config: () => cfg, log });
   });
   afterEach(async () => {
     await sched.shutdown();
@@ -57,7 +58,7 @@ describe('state writes refused (SQLITE_FULL)', () => {
     expect(t.lastError).toBeNull(); // not recorded as a network failure
     expect(runner.live()).toEqual([]);
     // Client actions on a record that cannot be saved answer the storage error, not INTERNAL.
-    store.get('other')!.tag = 'o'.repeat(200_000); // its save needs new pages too
+    store.keep({ ...store.get('other')!, tag: 'o'.repeat(200_000) }); // its save needs new pages too
     expect(() => sched.resume('other')).toThrow(expect.objectContaining({ code: 'STORAGE_FULL' }));
     expect(() => store.insert(record('new', 'x', { tag: 'n'.repeat(200_000) }), limits)).toThrow(expect.objectContaining({ code: 'STORAGE_FULL' }));
 
@@ -79,7 +80,7 @@ describe('state writes refused (SQLITE_FULL)', () => {
     store.insert(record('dl', 'x', { totalBytes: 1000 }), limits);
     sched.start();
     fill();
-    store.get('dl')!.tag = 't'.repeat(200_000); // the final save needs new pages
+    store.keep({ ...store.get('dl')!, tag: 't'.repeat(200_000) }); // the final save needs new pages
     runner.calls[0]!.finish({ outcome: 'completed', bytesTransferred: 1000, totalBytes: 1000 });
     await waitFor(() => store.get('dl')!.state === 'completed', 3000, 'completion in memory');
     expect(store.isUnsaved('dl')).toBe(true);

@@ -96,19 +96,20 @@ describe('TransferStore under disk trouble', () => {
     const s = TransferStore.open(join(dir.path, 'state'));
     const health: Array<string | null> = [];
     s.onHealthChange((p) => health.push(p?.code ?? null));
-    const t = record('one');
-    s.insert(t, limits);
+    s.insert(record('one'), limits);
     fillUp(s);
     // A progress checkpoint with a large body needs new pages.
-    t.state = 'paused';
-    t.tag = 'y'.repeat(200_000);
+    const t = { ...record('one'), state: 'paused' as const, tag: 'y'.repeat(200_000) };
     expect(() => s.put(t)).toThrow(expect.objectContaining({ code: 'STORAGE_FULL' }));
     expect(s.get('one')?.state).toBe('paused');
     expect(s.isUnsaved('one')).toBe(true);
     expect(s.writeProblem()?.code).toBe('STORAGE_FULL');
     expect(() => s.insert(record('two', 'a', { tag: 'z'.repeat(200_000) }), limits)).toThrow(expect.objectContaining({ code: 'STORAGE_FULL' }));
     expect(s.get('two')).toBeUndefined(); // a refused insert queues nothing
-    expect(() => s.putMany([t])).toThrow(expect.objectContaining({ code: 'STORAGE_FULL' }));
+    // A decision pass's transaction: refused as a whole, every record in it stays unsaved.
+    const t2 = { ...t, tag: 'z'.repeat(300_000) };
+    expect(() => s.transaction(() => s.put(t2))).toThrow(expect.objectContaining({ code: 'STORAGE_FULL' }));
+    expect(s.get('one')).toBe(t2);
     expect(s.flushPending()).toBe(false);
 
     s.db.pragma('max_page_count = 1073741823');
