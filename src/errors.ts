@@ -33,6 +33,9 @@ export const ERROR_CODES = {
   QUOTA_EXCEEDED: 429,
   SHUTTING_DOWN: 503,
   UNAVAILABLE: 503,
+  // the agent's own state (SQLite): the change was not recorded, the agent keeps running
+  STORAGE_FULL: 507,
+  STORAGE_ERROR: 503,
   // transfer outcomes (recorded on transfers; 500 if they ever reach the API)
   HTTP_STATUS: 502,
   NETWORK_ERROR: 502,

@@ -21,6 +21,11 @@ import { createThrottle } from './transfer/throttle.js';
 import { renderUsageMetrics, usageRoutes } from './api/usage-routes.js';
 import type { Engine } from './transfer/engine.js';
 import { removePartFile } from './transfer/part-file.js';
+import { partPath } from './transfer/request-checks.js';
+import { join } from 'node:path';
+import { isFinal } from './model/job.js';
+import { besideTargetLayout, sweepOrphanParts } from './queue/orphan-parts.js';
+import { guardStorage } from './system/storage-guard.js';
 import { createActions } from './api/actions.js';
 import { ApiServer } from './api/server.js';
 import type { Logger } from './log.js';
@@ -79,7 +84,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const config = () => current;
   const log = opts.log;
   await mkdir(current.transfersRoot, { recursive: true, mode: 0o750 });
-  const store = TransferStore.open(current.stateDir);
+  const store = TransferStore.open(current.stateDir, { log });
   const closers: Array<() => Promise<void> | void> = [() => store.close()];
   // Windows and usage days are local wall-clock time: the configured zone or the system's (TZ).
   const zone = (): string => current.policy.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -108,8 +113,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         bus?.disconnect();
       });
     } else {
-      conditions = createStaticConditions(current.conditions, { transfersRoot: current.transfersRoot, log });
-      closers.unshift(() => conditions.close());
+      const fixed = createStaticConditions(current.conditions, { transfersRoot: current.transfersRoot, log });
+      conditions = fixed;
+      closers.unshift(() => fixed.close());
     }
 
     // Device sync looks at its devices before the first decision pass, and adds their presence to the
@@ -141,6 +147,23 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       onBytes: (t, direction, n) => ledger.count(t.owner, direction, n),
       onAttemptEnd: () => ledger.flush(),
     });
+
+    // The hard storage floor and the store's write health ride on the conditions (policy/storage-floor.ts).
+    const guarded = await guardStorage(conditions, {
+      store,
+      stateDir: current.stateDir,
+      transfersRoot: current.transfersRoot,
+      floorBytes: () => config().conditions.storage.floorBytes,
+      pollMs: current.conditions.pollIntervalS * 1000,
+      log,
+    });
+    closers.unshift(() => guarded.close());
+    conditions = guarded;
+
+    // Part files no unfinished download owns (a cancel cut short by a kill) are removed before work starts.
+    const keep = new Set(queue.all().filter((t) => t.direction === 'download' && !isFinal(t.state)).map((t) => partPath(join(current.transfersRoot, t.path))));
+    const swept = await sweepOrphanParts(keep, besideTargetLayout(current.transfersRoot, process.geteuid?.()));
+    if (swept.removed.length + swept.failed.length > 0) log.info({ removed: swept.removed.length, failed: swept.failed }, 'orphaned part files swept');
 
     // The HTTP engine (undici, ~20 MB resident) is loaded with the first transfer, so an idle gateway
     // agent stays small; it is created once and kept.

@@ -10,6 +10,7 @@ import { devicePresent } from './device-rules.js';
 import { batteryUploadCap, network, runningAttempt } from './http-rules.js';
 import type { PolicyConfig, PolicyTransfer, Rule, RuleContext, RunStats } from './rule.js';
 import { failReason } from './size-rules.js';
+import { storageFloor } from './storage-floor.js';
 
 export { compareForRun, selectToRun, type RunOrderFields } from './run-order.js';
 export { checkEnqueue } from './size-rules.js';
@@ -24,8 +25,8 @@ export type Decision =
 
 /** The rules of each kind of job, in the order their reasons are listed. */
 export const RULES: Readonly<Record<PolicyTransfer['kind'], readonly Rule[]>> = {
-  http: [network, needsExternalPower, batteryUploadCap, constraints, costControls, backoff, runningAttempt],
-  'device-sync': [devicePresent, needsExternalPower, constraints, costControls, backoff],
+  http: [network, needsExternalPower, batteryUploadCap, constraints, storageFloor, costControls, backoff, runningAttempt],
+  'device-sync': [devicePresent, needsExternalPower, constraints, storageFloor, costControls, backoff],
 };
 
 const RUN: Decision = Object.freeze({ action: 'run' }) as Decision;

@@ -25,6 +25,8 @@ export const WAIT_CODES = [
   'device-disconnected',
   'outside-window',
   'client-quota',
+  'storage-floor',
+  'state-storage-full',
 ] as const;
 
 /** Why a transfer fails (or is rejected at enqueue): no change of conditions could let it run. */
@@ -66,6 +68,10 @@ export interface ReasonParams {
   /** client-quota: bytes the client moved today on this network, and its daily allowance. */
   usedBytes?: number;
   limitBytes?: number;
+  /** storage-floor: which file system is under the floor. */
+  fileSystem?: string;
+  /** state-storage-full: the store's error code (STORAGE_FULL or STORAGE_ERROR). */
+  errorCode?: string;
 }
 
 type Template = (p: ReasonParams) => string;
@@ -154,6 +160,13 @@ export const REASON_TEMPLATES: Readonly<Record<ReasonCode, Template>> = {
   'client-quota': (p) =>
     `waits: client "${p.client ?? '?'}" moved ${formatSize(p.usedBytes ?? 0)} of its ${formatSize(p.limitBytes ?? 0)} daily ` +
     `${p.network ?? ''} allowance today; background work resumes ${p.opensAtMs == null ? 'tomorrow' : `at ${new Date(p.opensAtMs).toISOString()}`}`,
+  'storage-floor': (p) =>
+    `waits: the ${p.fileSystem ?? 'transfers'} file system has ${formatSize(p.freeBytes ?? 0)} free, under the ` +
+    `${formatSize(p.capBytes ?? 0)} floor the agent keeps (no client can lift it)`,
+  'state-storage-full': (p) =>
+    p.errorCode === 'STORAGE_ERROR'
+      ? 'waits: the agent cannot write its state database (I/O error); resumes when writes succeed again'
+      : 'waits: the disk of the agent\'s state database is full; resumes when writes succeed again',
   'too-large-for-any-cap': (p) => {
     const { size, cap } = sizeVsCap(p);
     return `cannot run: ${size} is over the largest upload cap (${cap}, Wi-Fi or Ethernet on external power)`;

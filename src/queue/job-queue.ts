@@ -9,6 +9,8 @@ import type { Principal } from '../model/principal.js';
 import { nextState, type JobEventName } from '../model/transitions.js';
 import type { TransferStore } from './store.js';
 import { buildTransfer } from './transfer-request.js';
+import { isStorageFailure } from './sqlite-errors.js';
+import type { FerryError } from '../errors.js';
 
 export type QueueEvent = { type: 'added' | 'changed' | 'removed'; job: Job };
 export type QueueListener = (e: QueueEvent) => void;
@@ -48,6 +50,12 @@ export class JobQueue {
 
   countByState(): Record<string, number> {
     return this.deps.store.countByState();
+  }
+
+  /** The storage error that kept this job's latest change from the disk, or null when it is saved. */
+  unsavedProblem(id: string): FerryError | null {
+    const p = this.deps.store.writeProblem();
+    return p !== null && this.deps.store.isUnsaved(id) ? p : null;
   }
 
   /** Listens to every committed change; returns the unsubscribe function. */
@@ -92,7 +100,7 @@ export class JobQueue {
       updatedAt: new Date(this.now()).toISOString(),
     } as Job);
     if (state !== old.state) this.log.info({ id, from: old.state, state, reasons: next.reasons.map((r) => r.code) }, 'state');
-    if (opts.durable) this.deps.store.put(next);
+    if (opts.durable) this.save(next);
     else this.deps.store.keep(next);
     this.announce({ type: 'changed', job: next });
     return next;
@@ -108,8 +116,11 @@ export class JobQueue {
         for (const c of changes) this.update(c.id, c.change, { ...(c.event ? { event: c.event } : {}), durable: c.durable });
       });
     } catch (e) {
-      this.pending.length = 0;
-      throw e;
+      // A commit the disk refused: the changes stay in memory (unsaved, retried by the store) and are announced.
+      if (!isStorageFailure(e)) {
+        this.pending.length = 0;
+        throw e;
+      }
     } finally {
       this.batching = false;
     }
@@ -123,6 +134,16 @@ export class JobQueue {
     this.deps.store.remove(id);
     this.announce({ type: 'removed', job: old });
     return old;
+  }
+
+  /** A durable change the disk refuses is kept in memory and retried by the store; work then waits
+   * with state-storage-full (system/storage-guard.ts). Never thrown into an attempt or a decision pass. */
+  private save(next: Job): void {
+    try {
+      this.deps.store.put(next);
+    } catch (e) {
+      if (!isStorageFailure(e)) throw e;
+    }
   }
 
   /** Jobs that were running when the agent stopped are decided again. */

@@ -117,7 +117,7 @@ export class Scheduler {
     } else {
       this.deps.queue.update(id, { reasons: [] }, { event: 'pause', durable: true });
     }
-    return this.mustGet(id);
+    return this.saved(id);
   }
 
   resume(id: string): Job {
@@ -129,7 +129,7 @@ export class Scheduler {
     // A paused job that was mid-attempt keeps its bytes; it goes back to being decided.
     this.deps.queue.update(id, { reasons: [] }, { event: 'resume', durable: true });
     this.requestReconcile();
-    return this.mustGet(id);
+    return this.saved(id);
   }
 
   async cancel(id: string): Promise<Job> {
@@ -147,13 +147,25 @@ export class Scheduler {
       if (done) await this.discard(done);
     }
     this.requestReconcile();
-    return this.mustGet(id);
+    return this.saved(id);
   }
 
   async remove(id: string): Promise<void> {
     const t = this.mustGet(id);
     if (!isFinal(t.state)) await this.cancel(id);
     this.deps.queue.remove(id);
+    // The cancel's own delete is not awaited (and a kill may have cut it short): try once more, unless
+    // the job completed or another unfinished one writes the same part file.
+    if (t.state !== 'completed' && !this.deps.queue.all().some((o) => o.path === t.path && !isFinal(o.state))) await this.discard(t);
+  }
+
+  /** A client's change that the disk refused answers the storage error (507/503); it took effect in
+   * memory and is written once the disk takes writes again. */
+  private saved(id: string): Job {
+    const t = this.mustGet(id);
+    const problem = this.deps.queue.unsavedProblem(id);
+    if (problem) throw problem;
+    return t;
   }
 
   /** Stops every attempt (their progress is checkpointed) and stops deciding. */
