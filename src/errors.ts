@@ -47,6 +47,10 @@ export const ERROR_CODES = {
   DEVICE_BUSY: 409,
   DEVICE_TIMEOUT: 504,
   DEVICE_ERROR: 502,
+  // fleet jobs (reported in MQTT job status, never as HTTP answers)
+  JOB_CONFLICT: 409,
+  EXPIRED: 410,
+  CANCELLED: 409,
   INTERNAL: 500,
 } as const;
 

@@ -21,6 +21,8 @@ import type { DeviceSync } from './sync/device-sync.js';
 import { systemHardware } from './sync/device-hardware.js';
 import { noDeviceRoutes } from './sync/no-device-routes.js';
 import type { Route } from './api/routes.js';
+import { fleetHealth, fleetRoutes } from './fleet/fleet-routes.js';
+import type { FleetBridge } from './fleet/fleet-bridge.js';
 
 export interface AgentOptions {
   config: Config;
@@ -135,10 +137,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     const runners: Partial<Record<string, AttemptRunner>> = { http, ...(devices ? { 'device-sync': devices.runner } : {}) };
     const scheduler = new Scheduler({ store, conditions, runners, config, log });
 
-    const actions = createActions({ store, scheduler, conditions, config, version: packageVersion() });
+    let fleet: FleetBridge | null = null;
+    const actions = createActions({ store, scheduler, conditions, config, version: packageVersion(), healthExtras: () => ({ fleet: fleetHealth(fleet) }) });
     const api = new ApiServer({
       config,
-      routes: { actions, scheduler, store, conditions, startedAtMs: Date.now(), extra: extraRoutes },
+      routes: { actions, scheduler, store, conditions, startedAtMs: Date.now(), extra: [...extraRoutes, ...(fleetRoutes(() => fleet) as Route[])] },
       peerUid: opts.peerUid,
       groupId,
       log,
@@ -150,6 +153,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       scheduler,
       enqueueHttp: async (request, owner) => ({ id: String((await actions.enqueue({ name: owner, uid: -1, admin: false }, request)).id) }),
     });
+    if (current.fleet.mqtt) {
+      // Loaded only when configured: without fleet.mqtt, MQTT.js never enters the agent's memory.
+      const { startFleet } = await import('./fleet/start-fleet.js');
+      const bridge = await startFleet({ cfg: current.fleet.mqtt, store, scheduler, config, conditions, devices, version: packageVersion(), log });
+      fleet = bridge;
+      closers.unshift(() => bridge.stop());
+    }
     const socketPath = await api.listen();
     log.info({ transfers: store.size, states: store.countByState() }, 'queue loaded');
 

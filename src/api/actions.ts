@@ -16,6 +16,8 @@ export interface ActionDeps {
   config: () => Config;
   version: string;
   now?: () => number;
+  /** Additive parts of GET /v1/health contributed by other components (the fleet bridge's state). */
+  healthExtras?: () => Record<string, unknown>;
 }
 
 export type Actions = ReturnType<typeof createActions>;
@@ -31,7 +33,7 @@ export function createActions(deps: ActionDeps) {
   }
 
   return {
-    health: () => ({ status: 'ok', version: deps.version }),
+    health: () => ({ status: 'ok', version: deps.version, ...deps.healthExtras?.() }),
 
     conditions: () => deps.conditions.current(),
 
