@@ -4,7 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentProcess } from '../support/agent.js';
+import type { AgentProcess } from '../support/agent.js';
+import { fleetAgent } from '../support/fleet-agent.js';
 import { fleetAcl, Mosquitto, mosquittoUnavailableReason, type Watch } from '../support/mosquitto.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { waitFor } from '../support/wait.js';
@@ -14,23 +15,6 @@ if (skip) console.warn(`skipping fleet broker tests: ${skip}`);
 
 const P = 'ferry/v1';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-export function fleetAgent(broker: Mosquitto, gw: string, extra: Record<string, unknown> = {}): AgentProcess {
-  return new AgentProcess({
-    fleet: {
-      mqtt: {
-        url: broker.url,
-        gatewayId: gw,
-        username: gw,
-        passwordFile: broker.secretFile(gw),
-        keepaliveS: 10,
-        reconnectMinS: 0.2,
-        reconnectMaxS: 1,
-        ...extra,
-      },
-    },
-  });
-}
 
 describe.skipIf(skip !== null)('fleet jobs over MQTT', () => {
   let broker: Mosquitto;
