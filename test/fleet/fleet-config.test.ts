@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import { fleetIdentity, fleetProblems } from '../../src/fleet/fleet-config.js';
-import { FERRYD } from '../support/agent.js';
+import { AgentProcess, FERRYCTL, FERRYD } from '../support/agent.js';
 import { makeTempDir } from '../support/tmp.js';
 
 const run = promisify(execFile);
@@ -37,6 +37,19 @@ describe('fleet.mqtt config', () => {
     const problems = fleetProblems(c, () => 'bad host name');
     expect(problems.map(([p]) => p)).toEqual(['fleet.mqtt.gatewayId', 'fleet.mqtt.passwordFile', 'fleet.mqtt.caFile']);
     expect(problems[2]![1]).toMatch(/ENOENT/);
+  });
+
+  it('without fleet.mqtt the agent reports the bridge disabled in health, GET /v1/fleet and ferryctl', async () => {
+    const agent = new AgentProcess();
+    await agent.start();
+    try {
+      expect((await agent.api('GET', '/v1/health')).body.fleet).toEqual({ state: 'disabled', since: null, lastError: null });
+      expect((await agent.api('GET', '/v1/fleet')).body).toMatchObject({ state: 'disabled', jobs: [] });
+      const r = await run(process.execPath, [FERRYCTL, '--socket', agent.socket, 'fleet']);
+      expect(r.stdout).toBe('fleet: disabled (no fleet.mqtt in the config)\n');
+    } finally {
+      await agent.stop();
+    }
   });
 
   it('ferryd --check-config runs the fleet checks', async () => {

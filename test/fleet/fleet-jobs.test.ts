@@ -2,9 +2,11 @@
 // side with mosquitto_pub -r / mosquitto_sub, files from a real HTTP origin.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentProcess } from '../support/agent.js';
+import { FERRYCTL, type AgentProcess } from '../support/agent.js';
 import { fleetAgent } from '../support/fleet-agent.js';
 import { fleetAcl, Mosquitto, mosquittoUnavailableReason, type Watch } from '../support/mosquitto.js';
 import { startOrigin, type Origin } from '../support/origin.js';
@@ -13,6 +15,7 @@ import { waitFor } from '../support/wait.js';
 const skip = mosquittoUnavailableReason();
 if (skip) console.warn(`skipping fleet broker tests: ${skip}`);
 
+const run = promisify(execFile);
 const P = 'ferry/v1';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -61,6 +64,17 @@ describe.skipIf(skip !== null)('fleet jobs over MQTT', () => {
     expect(view.jobs).toEqual([expect.objectContaining({ job: 'fw1', state: 'completed', transfers: [t.id] })]);
     expect(view.bytes.sent).toBeGreaterThan(0);
     expect((await a!.api('GET', '/v1/health')).body.fleet).toMatchObject({ state: 'connected', lastError: null });
+  });
+
+  it('ferryctl fleet and ferryctl health show the bridge and its jobs (--json too)', async () => {
+    const ctl = (...args: string[]) => run(process.execPath, [FERRYCTL, '--socket', agents[0]!.socket, ...args]);
+    const text = (await ctl('fleet')).stdout;
+    expect(text).toMatch(/^fleet: connected since /);
+    expect(text).toMatch(/gateway gw-a on mqtt:\/\/127\.0\.0\.1:\d+; groups: g1/);
+    expect(text).toMatch(/fw1\s+completed\s+1\s+ferry\/v1\/gw-a\/jobs\/fw1/);
+    const json = JSON.parse((await ctl('fleet', '--json')).stdout);
+    expect(json.jobs.map((j: any) => j.job)).toContain('fw1');
+    expect((await ctl('health')).stdout).toMatch(/\nfleet: connected since \S+\n$/);
   });
 
   it('the same job redelivered (QoS 1 duplicate, republished identical) maps to the same single transfer', async () => {
