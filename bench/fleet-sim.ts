@@ -48,8 +48,8 @@ async function main(): Promise<void> {
   });
   const env = { NODE_OPTIONS: '--max-old-space-size=64 --max-semi-space-size=2' };
   const tStart = Date.now();
-  // One at a time: on a loaded 2-core machine parallel starts overrun the agent's 15 s start timeout.
-  for (const a of agents) await a.start(env);
+  // One at a time, with a long start timeout: the machine is shared and often loaded.
+  for (const a of agents) await a.start(env, 90_000);
   await waitFor(() => ids.every((g) => watch.json(`${P}/${g}/online`)?.online === true), 120_000, 'all online', 200);
   console.error(`${N} agents online in ${((Date.now() - tStart) / 1000).toFixed(1)} s`);
   await sleep(3000);

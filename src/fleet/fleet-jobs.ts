@@ -49,6 +49,7 @@ export class FleetJobs {
         for (const id of row.transfers) this.byTransfer.set(id, row.jobId);
         if (row.phase === 'enqueuing') await this.begin(row);
         else if (row.phase === 'active') this.refresh(row);
+        else if (row.error?.code === 'EXPIRED') await this.dropExpired(row);
       }
     });
     await this.tick();
@@ -141,6 +142,9 @@ export class FleetJobs {
       this.log.info({ job: jobId, topic, source: row.source }, 'withdrawal from another topic than the job came from; ignored');
       return;
     }
+    // Done first: the cancel and removal events of its own transfers must not be reported as a failure.
+    row.phase = 'done';
+    this.save(row);
     for (const id of row.transfers) await this.deps.queue.cancelAndRemove(id);
     for (const id of row.transfers) this.byTransfer.delete(id);
     this.deps.store.removeJob(jobId);
@@ -156,15 +160,23 @@ export class FleetJobs {
       for (const row of this.deps.store.jobs()) {
         if (row.phase === 'done') continue;
         if (row.notAfter !== null && row.notAfter <= now) {
-          for (const id of row.transfers) await this.deps.queue.cancelAndRemove(id);
-          row.transfers = [];
           this.end(row, new FerryError('EXPIRED', `not finished by notAfter ${new Date(row.notAfter).toISOString()}`));
+          await this.dropExpired(row);
         } else if (row.phase === 'scheduled' && (row.notBefore ?? 0) <= now) {
           await this.begin(row);
         }
       }
       this.arm();
     });
+  }
+
+  /** An expired job is recorded as ended before its transfers go, so a crash in between finishes the job. */
+  private async dropExpired(row: JobRow): Promise<void> {
+    if (row.transfers.length === 0) return;
+    for (const id of row.transfers) await this.deps.queue.cancelAndRemove(id);
+    for (const id of row.transfers) this.byTransfer.delete(id);
+    row.transfers = [];
+    this.save(row); // end() has reported it already
   }
 
   private arm(): void {

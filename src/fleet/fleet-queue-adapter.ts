@@ -63,8 +63,13 @@ export function createFleetQueue(deps: FleetQueueDeps): FleetQueue {
     },
     onTransfer(listener) {
       const on = (t: TransferRecord) => listener(view(t));
+      // A removal is a change too: a job whose transfer an admin removed must not wait forever.
       deps.scheduler.on('transfer', on);
-      return () => deps.scheduler.off('transfer', on);
+      deps.scheduler.on('removed', on);
+      return () => {
+        deps.scheduler.off('transfer', on);
+        deps.scheduler.off('removed', on);
+      };
     },
   };
 }

@@ -25,7 +25,7 @@ export interface FleetQueue {
   cancelAndRemove(id: string): Promise<void>;
   /** Queues a configured device's pulls and pushes for owner `fleet` (POST /v1/devices/{id}/sync). */
   syncDevice(deviceId: string): Promise<{ transfers: string[] }>;
-  /** Every change of a transfer (state or progress); returns the unsubscribe function. */
+  /** Every change of a transfer (state, progress, removal); returns the unsubscribe function. */
   onTransfer(listener: (t: FleetTransfer) => void): () => void;
 }
 

@@ -35,6 +35,7 @@ describe.skipIf(skip !== null)('fleet jobs over MQTT', () => {
     origin = await startOrigin();
     origin.file('/fw.bin', fw);
     origin.file('/slow.bin', randomBytes(2_000_000), { throttleBytesPerSec: 100_000 });
+    origin.file('/medium.bin', randomBytes(1_300_000), { throttleBytesPerSec: 100_000 });
     watch = broker.watch('operator', `${P}/#`);
     for (const gw of ['gw-a', 'gw-b', 'gw-c']) agents.push(fleetAgent(broker, gw, { groups: ['g1'] }));
     await Promise.all(agents.map((a) => a.start()));
@@ -134,8 +135,28 @@ describe.skipIf(skip !== null)('fleet jobs over MQTT', () => {
     const id = running.transfers[0].id;
     broker.pub('operator', `${P}/gw-a/jobs/slow`, null);
     await waitFor(() => status('gw-a', 'slow')?.state === 'withdrawn', 10_000, 'slow withdrawn');
+    // Its own cancellation is not reported as a failure on the way.
+    const states = watch.messages.filter((m) => m.topic === `${P}/gw-a/jobs/slow/status`).map((m) => JSON.parse(m.payload).state);
+    expect(states).not.toContain('failed');
     expect((await a!.api('GET', `/v1/transfers/${id}`)).status).toBe(404);
     expect((await a!.api('GET', '/v1/fleet')).body.jobs.map((j: any) => j.job)).not.toContain('slow');
+  });
+
+  it('reports progress at most once per 10 s per job, and every state change', async () => {
+    const topic = `${P}/gw-b/jobs/prog/status`;
+    broker.pub('operator', `${P}/gw-b/jobs/prog`, JSON.stringify({ transfer: { url: origin.url('/medium.bin'), path: 'medium.bin' } }));
+    await waitFor(() => status('gw-b', 'prog')?.state === 'completed', 30_000, 'prog completed');
+    const msgs = watch.messages.filter((m) => m.topic === topic).map((m) => JSON.parse(m.payload));
+    const running = msgs.filter((m) => m.state === 'running');
+    const span = (Date.parse(running.at(-1).updatedAt) - Date.parse(running[0].updatedAt)) / 1000;
+    expect(['queued', 'running']).toContain(msgs[0].state); // queuing decides at once when nothing holds it
+    expect(msgs.at(-1).state).toBe('completed');
+    expect(running.length).toBeGreaterThanOrEqual(2); // the start, then at least one progress update in ~13 s
+    expect(running.length).toBeLessThanOrEqual(1 + Math.ceil(span / 10));
+    for (let i = 2; i < running.length; i++) {
+      expect(Date.parse(running[i].updatedAt) - Date.parse(running[i - 1].updatedAt)).toBeGreaterThanOrEqual(10_000);
+    }
+    expect(running.at(-1).transfers[0].bytesTransferred).toBeGreaterThan(0);
   });
 
   it('honours notBefore (queued without work until then) and notAfter (failed EXPIRED)', async () => {

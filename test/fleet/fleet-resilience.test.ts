@@ -87,6 +87,21 @@ describe.skipIf(skip !== null)('fleet bridge resilience', () => {
     expect(broker.sub('gw-k', `${P}/#`, 1).map((m) => m.topic)).not.toContain(`${P}/gw-x/jobs/secret`);
   });
 
+  it('a broker refusing the credentials never stops local work; health names the refusal', async () => {
+    const a = fleetAgent(broker, 'gw-x', { passwordFile: broker.secretFile('gw-k') });
+    agents.push(a);
+    await a.start();
+    const h = await waitFor(async () => {
+      const f = (await a.api('GET', '/v1/health')).body.fleet;
+      return f.lastError ? f : null;
+    }, 10_000, 'a refusal in health');
+    expect(h.state).not.toBe('connected');
+    expect(h.lastError).toMatch(/not authori[sz]ed|bad user name or password/i);
+    origin.file('/local.bin', Buffer.from('local work'));
+    const t = (await a.api('POST', '/v1/transfers', { url: origin.url('/local.bin'), path: 'local.bin' })).body;
+    await a.waitTransfer(t.id, (x) => x.state === 'completed', 10_000, 'a local transfer completes');
+  });
+
   it('TLS: connects with caFile; a wrong CA never connects and health says why', async () => {
     const ok = fleetAgent(broker, 'gw-t', { url: broker.tlsUrl, caFile: broker.certs.caFile });
     agents.push(ok);
