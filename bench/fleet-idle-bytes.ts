@@ -5,6 +5,8 @@
 // the day figure is extrapolated per keepalive interval.
 // Run: npm run build && npx tsx bench/fleet-idle-bytes.ts [--minutes 10] [--keepalive 10] [--tls]
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { AgentProcess } from '../test/support/agent.js';
 import { parseArgs } from 'node:util';
 import { fleetAgent } from '../test/support/fleet-agent.js';
 import { fleetAcl, Mosquitto } from '../test/support/mosquitto.js';
@@ -21,12 +23,20 @@ function segments(port: number): { segsIn: number; segsOut: number } {
   return { segsIn: num('segs_in'), segsOut: num('segs_out') };
 }
 
+const rssMiB = (pid: number): number =>
+  Number(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!.split(/\s+/)[1]) / 1024;
+
 const broker = new Mosquitto({ 'gw-idle': 'pw' }, fleetAcl({}));
 await broker.start();
 // Production defaults but the keepalive (and the short test reconnect delays, which an idle link never uses).
 const agent = fleetAgent(broker, 'gw-idle', { keepaliveS: keepalive, ...(values.tls ? { url: broker.tlsUrl, caFile: broker.certs.caFile } : {}) });
 await agent.start();
+// The peer: the same agent without fleet.mqtt, started in the same run (the bridge must cost only itself).
+const peer = new AgentProcess({ log: { level: 'warn' } });
+await peer.start();
 await sleep(5000);
+const rss = { withFleet: +rssMiB(agent.child!.pid!).toFixed(1), withoutFleet: +rssMiB(peer.child!.pid!).toFixed(1) };
+await peer.stop();
 const bytes = async () => (await agent.api('GET', '/v1/fleet')).body.bytes as { sent: number; received: number };
 const connectBytes = await bytes();
 const port = values.tls ? broker.tlsPort : broker.port;
@@ -44,6 +54,7 @@ const day = (perPing: number, k: number) => Math.round((86400 / k) * perPing);
 console.log(JSON.stringify({
   transport: values.tls ? 'mqtts (TLS)' : 'mqtt',
   windowMin: minutes,
+  idleRssMiB: rss,
   keepaliveS: keepalive,
   connect: { appBytes: connectBytes.sent + connectBytes.received, note: 'CONNECT/CONNACK, SUBSCRIBE/SUBACK, online, first conditions' },
   window: { appBytes: app, segments: segs, ipBytes: app + segs * 52 },

@@ -1,11 +1,14 @@
 // The one outbound MQTT connection (MQTT.js). MQTT.js's fixed reconnect period is off: after each loss the
 // link waits min(max, min·2^n) with equal jitter, so a fleet does not reconnect in one wave after a broker
 // restart. Credential files are re-read at every attempt (rotated certificates need no restart).
-// Counts the bytes it moves (socket bytes for mqtt/mqtts, MQTT packet bytes over WebSocket).
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+// Counts the bytes it moves: TCP payload bytes for mqtt/mqtts (TLS records included), MQTT packet bytes
+// over WebSocket.
+import type { Socket } from 'node:net';
+import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import type { FleetMqttConfig } from '../config/sections/fleet.js';
 import type { Logger } from '../log.js';
 import { readSecrets } from './fleet-config.js';
+import { tlsStreamBuilder } from './tls-stream.js';
 
 export type LinkState = 'connecting' | 'connected' | 'disconnected';
 
@@ -111,8 +114,9 @@ export class MqttLink {
     const cfg = this.deps.cfg;
     this.setState('connecting');
     let opts: IClientOptions;
+    let secrets: ReturnType<typeof readSecrets>;
     try {
-      const secrets = readSecrets(cfg);
+      secrets = readSecrets(cfg);
       opts = {
         clientId: this.deps.clientId,
         protocolVersion: cfg.protocolVersion,
@@ -133,14 +137,19 @@ export class MqttLink {
       this.fail(`cannot read credentials: ${(e as Error).message}`);
       return;
     }
-    const client = mqtt.connect(cfg.url, opts);
+    const url = new URL(cfg.url);
+    let wire: Socket | null = null;
+    const client =
+      url.protocol === 'mqtts:'
+        ? new MqttClient(tlsStreamBuilder(url, secrets, (tcp) => (wire = tcp)), opts)
+        : mqtt.connect(cfg.url, opts);
     this.client = client;
     const packets = { sent: 0, received: 0 };
     const size = (p: { length?: number }) => (p.length ?? 0) + 2;
     client.on('packetsend', (p) => (packets.sent += size(p)));
     client.on('packetreceive', (p) => (packets.received += size(p)));
     const counted = (): { sent: number; received: number } => {
-      const s = client.stream as unknown as Counted | undefined;
+      const s = (wire ?? client.stream) as unknown as Counted | undefined;
       if (s && typeof s.bytesWritten === 'number' && typeof s.bytesRead === 'number') return { sent: s.bytesWritten, received: s.bytesRead };
       return packets;
     };

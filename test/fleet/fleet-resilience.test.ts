@@ -107,6 +107,9 @@ describe.skipIf(skip !== null)('fleet bridge resilience', () => {
     agents.push(ok);
     await ok.start();
     await waitFor(async () => (await ok.api('GET', '/v1/health')).body.fleet.state === 'connected', 10_000, 'TLS connected');
+    // Wire bytes: the TLS handshake (the broker's certificate alone is several hundred bytes) is counted.
+    const bytes = (await ok.api('GET', '/v1/fleet')).body.bytes;
+    expect(bytes.received).toBeGreaterThan(400);
     await ok.kill('SIGTERM');
     await waitFor(() => watch.json(`${P}/gw-t/online`)?.online === false, 5000, 'orderly stop publishes offline');
     const other = makeTestCerts();
