@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import { fleetIdentity, fleetProblems } from '../../src/fleet/fleet-config.js';
+import { AGENT_START_MS } from '../support/fleet-agent.js';
 import { AgentProcess, FERRYCTL, FERRYD } from '../support/agent.js';
 import { makeTempDir } from '../support/tmp.js';
 
@@ -41,7 +42,7 @@ describe('fleet.mqtt config', () => {
 
   it('without fleet.mqtt the agent reports the bridge disabled in health, GET /v1/fleet and ferryctl', async () => {
     const agent = new AgentProcess();
-    await agent.start();
+    await agent.start({}, AGENT_START_MS);
     try {
       expect((await agent.api('GET', '/v1/health')).body.fleet).toEqual({ state: 'disabled', since: null, lastError: null });
       expect((await agent.api('GET', '/v1/fleet')).body).toMatchObject({ state: 'disabled', jobs: [] });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FERRYCTL, type AgentProcess } from '../support/agent.js';
-import { fleetAgent } from '../support/fleet-agent.js';
+import { AGENT_START_MS, fleetAgent } from '../support/fleet-agent.js';
 import { fleetAcl, Mosquitto, mosquittoUnavailableReason, type Watch } from '../support/mosquitto.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { waitFor } from '../support/wait.js';
@@ -38,9 +38,10 @@ describe.skipIf(skip !== null)('fleet jobs over MQTT', () => {
     origin.file('/medium.bin', randomBytes(1_300_000), { throttleBytesPerSec: 100_000 });
     watch = broker.watch('operator', `${P}/#`);
     for (const gw of ['gw-a', 'gw-b', 'gw-c']) agents.push(fleetAgent(broker, gw, { groups: ['g1'] }));
-    await Promise.all(agents.map((a) => a.start()));
+    // One at a time: parallel starts on a loaded 2-core CI machine overrun the start timeout.
+    for (const a of agents) await a.start({}, AGENT_START_MS);
     await waitFor(() => agents.every((_, i) => watch.json(`${P}/gw-${'abc'[i]}/online`)?.online === true), 10_000, 'all agents online');
-  });
+  }, 180_000);
 
   afterAll(async () => {
     watch?.stop();

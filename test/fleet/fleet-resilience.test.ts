@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentProcess } from '../support/agent.js';
-import { fleetAgent } from '../support/fleet-agent.js';
+import { AGENT_START_MS, fleetAgent } from '../support/fleet-agent.js';
 import { fleetAcl, Mosquitto, mosquittoUnavailableReason, type Watch } from '../support/mosquitto.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { makeTestCerts } from '../support/tls-certs.js';
@@ -12,7 +12,8 @@ import { waitFor } from '../support/wait.js';
 const skip = mosquittoUnavailableReason();
 const P = 'ferry/v1';
 
-describe.skipIf(skip !== null)('fleet bridge resilience', () => {
+// Agents start (and restart) inside the tests: room for slow starts on a loaded machine.
+describe.skipIf(skip !== null)('fleet bridge resilience', { timeout: 150_000 }, () => {
   let broker: Mosquitto;
   let origin: Origin;
   let watch: Watch;
@@ -40,13 +41,13 @@ describe.skipIf(skip !== null)('fleet bridge resilience', () => {
   it('an agent SIGKILLed mid-job neither loses nor duplicates it; the will marks it offline meanwhile', async () => {
     const a = fleetAgent(broker, 'gw-k');
     agents.push(a);
-    await a.start();
+    await a.start({}, AGENT_START_MS);
     broker.pub('operator', `${P}/gw-k/jobs/k1`, JSON.stringify({ transfer: { url: origin.url('/slow.bin'), path: 'k1.bin' } }));
     const running = await waitFor(() => (status('gw-k', 'k1')?.state === 'running' ? status('gw-k', 'k1') : null), 10_000, 'k1 running');
     await a.waitTransfer(running.transfers[0].id, (t) => t.bytesTransferred > 200_000, 10_000, 'some bytes');
     await a.kill('SIGKILL');
     await waitFor(() => watch.json(`${P}/gw-k/online`)?.online === false, 10_000, 'will message: offline');
-    await a.start();
+    await a.start({}, AGENT_START_MS);
     await waitFor(() => watch.json(`${P}/gw-k/online`)?.online === true, 10_000, 'online again');
     await waitFor(() => status('gw-k', 'k1')?.state === 'completed', 30_000, 'k1 completed after restart');
     const ts = await fleetTransfers(a);
@@ -60,7 +61,7 @@ describe.skipIf(skip !== null)('fleet bridge resilience', () => {
   it('the broker restarted mid-job: the agent reconnects, the job completes and its final status arrives', async () => {
     const a = fleetAgent(broker, 'gw-r');
     agents.push(a);
-    await a.start();
+    await a.start({}, AGENT_START_MS);
     broker.pub('operator', `${P}/gw-r/jobs/r1`, JSON.stringify({ transfer: { url: origin.url('/slow.bin'), path: 'r1.bin' } }));
     await waitFor(() => status('gw-r', 'r1')?.state === 'running', 10_000, 'r1 running');
     watch.stop();
@@ -90,7 +91,7 @@ describe.skipIf(skip !== null)('fleet bridge resilience', () => {
   it('a broker refusing the credentials never stops local work; health names the refusal', async () => {
     const a = fleetAgent(broker, 'gw-x', { passwordFile: broker.secretFile('gw-k') });
     agents.push(a);
-    await a.start();
+    await a.start({}, AGENT_START_MS);
     const h = await waitFor(async () => {
       const f = (await a.api('GET', '/v1/health')).body.fleet;
       return f.lastError ? f : null;
@@ -105,7 +106,7 @@ describe.skipIf(skip !== null)('fleet bridge resilience', () => {
   it('TLS: connects with caFile; a wrong CA never connects and health says why', async () => {
     const ok = fleetAgent(broker, 'gw-t', { url: broker.tlsUrl, caFile: broker.certs.caFile });
     agents.push(ok);
-    await ok.start();
+    await ok.start({}, AGENT_START_MS);
     await waitFor(async () => (await ok.api('GET', '/v1/health')).body.fleet.state === 'connected', 10_000, 'TLS connected');
     // Wire bytes: the TLS handshake (the broker's certificate alone is several hundred bytes) is counted.
     const bytes = (await ok.api('GET', '/v1/fleet')).body.bytes;
@@ -115,7 +116,7 @@ describe.skipIf(skip !== null)('fleet bridge resilience', () => {
     const other = makeTestCerts();
     const bad = fleetAgent(broker, 'gw-t', { url: broker.tlsUrl, caFile: other.caFile });
     agents.push(bad);
-    await bad.start();
+    await bad.start({}, AGENT_START_MS);
     const h = await waitFor(async () => {
       const f = (await bad.api('GET', '/v1/health')).body.fleet;
       return f.lastError ? f : null;

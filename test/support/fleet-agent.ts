@@ -3,6 +3,9 @@
 import { AgentProcess } from './agent.js';
 import type { Mosquitto } from './mosquitto.js';
 
+/** Start timeout for agents in broker tests: CI machines here run several suites on 2 cores. */
+export const AGENT_START_MS = 45_000;
+
 export function fleetAgent(broker: Mosquitto, gw: string, extra: Record<string, unknown> = {}): AgentProcess {
   return new AgentProcess({
     fleet: {
