@@ -4,7 +4,9 @@ import type { Config } from '../config/schema.js';
 import type { FleetMqttConfig } from '../config/sections/fleet.js';
 import type { ConditionsSource } from '../conditions/snapshot.js';
 import type { Logger } from '../log.js';
-import type { TransferStore } from '../queue/store.js';
+import { FLEET } from '../model/principal.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import type { Db } from '../queue/store.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { DeviceSync } from '../sync/device-sync.js';
 import { FleetBridge } from './fleet-bridge.js';
@@ -12,8 +14,10 @@ import { createFleetQueue } from './fleet-queue-adapter.js';
 
 export interface StartFleetDeps {
   cfg: FleetMqttConfig;
-  store: TransferStore;
+  queue: JobQueue;
   scheduler: Scheduler;
+  /** The store's database: the bridge keeps its own tables there (fleet-store.ts). */
+  db: Db;
   config: () => Config;
   conditions: ConditionsSource;
   devices: DeviceSync | null;
@@ -24,10 +28,10 @@ export interface StartFleetDeps {
 export function startFleet(d: StartFleetDeps): Promise<FleetBridge> {
   const devices = d.devices;
   const queue = createFleetQueue({
-    store: d.store,
+    queue: d.queue,
     scheduler: d.scheduler,
     config: d.config,
-    ...(devices ? { syncNow: (id: string, owner: string) => devices.syncNow(id, owner) } : {}),
+    ...(devices ? { syncNow: (id: string) => devices.syncNow(id, FLEET) } : {}),
   });
-  return FleetBridge.start({ cfg: d.cfg, queue, db: d.store.db, conditions: d.conditions, transfersRoot: d.config().transfersRoot, version: d.version, log: d.log });
+  return FleetBridge.start({ cfg: d.cfg, queue, db: d.db, conditions: d.conditions, transfersRoot: d.config().transfersRoot, version: d.version, log: d.log });
 }
