@@ -58,6 +58,10 @@ export const ERROR_CODES = {
   DEVICE_TIMEOUT: 504,
   DEVICE_ERROR: 502,
   DEVICE_IO_ERROR: 502,
+  // fleet jobs (reported in MQTT job status, never as HTTP answers)
+  JOB_CONFLICT: 409,
+  EXPIRED: 410,
+  CANCELLED: 409,
   INTERNAL: 500,
 } as const;
 

@@ -33,6 +33,8 @@ import type { DeviceSync } from './sync/device-sync.js';
 import { systemHardware } from './sync/device-hardware.js';
 import { noDeviceRoutes } from './sync/no-device-routes.js';
 import type { Route } from './api/routes.js';
+import { fleetHealth, fleetRoutes } from './fleet/fleet-routes.js';
+import type { FleetBridge } from './fleet/fleet-bridge.js';
 
 export interface AgentOptions {
   config: Config;
@@ -189,7 +191,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       createCostContext({ policy: current.policy, clients: current.clients, now, zone: zone(), usedToday: ledger.usedToday });
     const scheduler = new Scheduler({ queue, conditions, runners, config, log, costContext });
 
-    const actions = createActions({ queue, scheduler, conditions, version: packageVersion() });
+    let fleet: FleetBridge | null = null;
+    const actions = createActions({ queue, scheduler, conditions, version: packageVersion(), healthExtras: () => ({ fleet: fleetHealth(fleet) }) });
     const api = new ApiServer({
       config,
       routes: {
@@ -197,7 +200,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         queue,
         conditions,
         startedAtMs: Date.now(),
-        extra: [...extraRoutes, ...usageRoutes({ ledger, interfaces: () => dataPlanCounters.all(), dayOf: (ms) => localDay(ms, zone()) })],
+        extra: [...extraRoutes, ...(fleetRoutes(() => fleet) as Route[]), ...usageRoutes({ ledger, interfaces: () => dataPlanCounters.all(), dayOf: (ms) => localDay(ms, zone()) })],
         metricsExtra: () => renderUsageMetrics(ledger),
       },
       peerUid: opts.peerUid,
@@ -206,6 +209,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     });
     scheduler.start();
     await devices?.start();
+    if (current.fleet.mqtt) {
+      // Loaded only when configured: without fleet.mqtt, MQTT.js never enters the agent's memory.
+      const { startFleet } = await import('./fleet/start-fleet.js');
+      const bridge = await startFleet({ cfg: current.fleet.mqtt, queue, scheduler, db: store.db, config, conditions, devices, version: packageVersion(), log });
+      fleet = bridge;
+      closers.unshift(() => bridge.stop());
+    }
     const socketPath = await api.listen();
     log.info({ transfers: queue.size, states: queue.countByState() }, 'queue loaded');
 

@@ -13,6 +13,8 @@ export interface ActionDeps {
   scheduler: Scheduler;
   conditions: ConditionsSource;
   version: string;
+  /** Additive parts of GET /v1/health contributed by other components (the fleet bridge's state). */
+  healthExtras?: () => Record<string, unknown>;
 }
 
 export type Actions = ReturnType<typeof createActions>;
@@ -26,7 +28,7 @@ export function createActions(deps: ActionDeps) {
   }
 
   return {
-    health: () => ({ status: 'ok', version: deps.version }),
+    health: () => ({ status: 'ok', version: deps.version, ...deps.healthExtras?.() }),
 
     conditions: () => deps.conditions.current(),
 

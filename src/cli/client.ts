@@ -31,6 +31,8 @@ export interface TransferRequest {
 export interface Health {
   status: string;
   version: string;
+  /** The MQTT fleet bridge (absent from agents older than the bridge). */
+  fleet?: { state: string; since: string | null; lastError: string | null };
 }
 
 /** The agent answered with a non-2xx status; code/message/field come from its error body. */

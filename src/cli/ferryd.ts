@@ -8,6 +8,7 @@ import { createLogger } from '../log.js';
 import { startAgent, packageVersion } from '../main.js';
 import { getPeerCred } from '../system/native.js';
 import { deviceProblems } from '../sync/device-config.js';
+import { fleetProblems } from '../fleet/fleet-config.js';
 import { createNotifier } from '../system/sd-notify.js';
 import { startWatchdog } from '../system/watchdog.js';
 
@@ -29,7 +30,9 @@ function checkConfig(file: string): number {
       const at = r.config.devices.findIndex((d) => d.id === id);
       process.stderr.write(`${file}: devices[${at}]: ${why}\n`);
     }
-    if (problems.length > 0) return 1;
+    const fleet = r.config.fleet.mqtt ? fleetProblems(r.config.fleet.mqtt) : [];
+    for (const [at, why] of fleet) process.stderr.write(`${file}: ${at}: ${why}\n`);
+    if (problems.length + fleet.length > 0) return 1;
     process.stdout.write(`${file}: valid\n`);
     return 0;
   }

@@ -6,6 +6,7 @@ import { TransfersSection } from './sections/transfers.js';
 import { PolicySection } from './sections/policy.js';
 import { ConditionsSection } from './sections/conditions.js';
 import { DevicesSection } from './sections/devices.js';
+import { FleetSection } from './sections/fleet.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -19,6 +20,7 @@ export const ConfigSchema = Type.Object(
     policy: PolicySection,
     conditions: ConditionsSection,
     devices: DevicesSection,
+    fleet: FleetSection,
   },
   {
     additionalProperties: false,

@@ -40,7 +40,11 @@ afterAll(() => ctl?.close());
 describe('exit statuses', () => {
   it('exits 0 and prints the health line when the agent answers', async () => {
     const r = await runCli(['health', ...sock]);
-    expect(r).toEqual({ code: 0, stdout: `ferryd ok, version ${VERSION} (socket ${ctl.agent.socket})\n`, stderr: '' });
+    expect(r).toEqual({
+      code: 0,
+      stdout: `ferryd ok, version ${VERSION} (socket ${ctl.agent.socket})\nfleet: disabled (no fleet.mqtt in the config)\n`,
+      stderr: '',
+    });
   });
 
   it('exits 1 and prints "error CODE: message" when the agent answers an error', async () => {
@@ -120,7 +124,7 @@ describe('socket discovery', () => {
 
   it('accepts global options before the command', async () => {
     const r = await runCli(['--socket', ctl.agent.socket, '--json', 'health']);
-    expect(JSON.parse(r.stdout)).toEqual({ status: 'ok', version: VERSION });
+    expect(JSON.parse(r.stdout)).toEqual({ status: 'ok', version: VERSION, fleet: { state: 'disabled', since: null, lastError: null } });
   });
 });
 

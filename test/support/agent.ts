@@ -68,7 +68,7 @@ export class AgentProcess {
     writeFileSync(this.configFile, JSON.stringify(cfg, null, 2));
   }
 
-  async start(env: Record<string, string> = {}): Promise<void> {
+  async start(env: Record<string, string> = {}, timeoutMs = 15_000): Promise<void> {
     if (!existsSync(FERRYD)) throw new Error(`${FERRYD} missing: run "npm run build" first (npm test does)`);
     this.child = spawn(process.execPath, [FERRYD, '--config', this.configFile], {
       env: { ...process.env, ...env },
@@ -82,7 +82,7 @@ export class AgentProcess {
         if (child.exitCode !== null) throw new Error(`ferryd exited ${child.exitCode}: ${this.logs}`);
         return existsSync(this.socket) && (await apiCall(this.socket, 'GET', '/v1/health').then((r) => r.status === 200, () => false));
       },
-      15_000,
+      timeoutMs,
       'ferryd to answer on its socket',
       50,
     );

@@ -4,6 +4,7 @@ import { addCommand } from './add.js';
 import type { Command } from './command.js';
 import { conditionsCommand } from './conditions.js';
 import { devicesCommand } from './devices.js';
+import { fleetCommand } from './fleet.js';
 import { healthCommand } from './health.js';
 import { lsCommand } from './ls.js';
 import { showCommand } from './show.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   syncCommand,
   smpCommand,
   usageCommand,
+  fleetCommand,
   healthCommand,
 ];
 
