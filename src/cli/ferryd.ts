@@ -75,8 +75,8 @@ async function main(argv: string[]): Promise<number> {
     peerUid: (s) => getPeerCred(s).uid,
   });
   const statusLine = () => {
-    const c = agent.store.countByState();
-    return `${agent.store.size} transfers: ${c.running ?? 0} running, ${(c.waiting ?? 0) + (c.queued ?? 0)} waiting, ${c.completed ?? 0} completed, ${c.failed ?? 0} failed`;
+    const c = agent.queue.countByState();
+    return `${agent.queue.size} transfers: ${c.running ?? 0} running, ${(c.waiting ?? 0) + (c.queued ?? 0)} waiting, ${c.completed ?? 0} completed, ${c.failed ?? 0} failed`;
   };
   notify.ready();
   notify.status(statusLine());

@@ -5,7 +5,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { createHash, type Hash } from 'node:crypto';
-import type { ResumeState, TransferRecord } from '../model/transfer.js';
+import type { ResumeState, HttpJob } from '../model/job.js';
 import { FerryError } from '../errors.js';
 import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
@@ -41,7 +41,7 @@ function parseLength(v: string | undefined): number | null {
 const isStrong = (etag: string | undefined): etag is string => !!etag && !etag.startsWith('W/');
 
 /** Did the representation change since the stored validators? Only compares what both sides have. */
-function validatorChanged(t: TransferRecord, res: FinalResponse): boolean {
+function validatorChanged(t: HttpJob, res: FinalResponse): boolean {
   const etag = headerOf(res.headers, 'etag');
   if (isStrong(t.resume.etag)) return etag !== t.resume.etag;
   const lm = headerOf(res.headers, 'last-modified');
@@ -50,7 +50,7 @@ function validatorChanged(t: TransferRecord, res: FinalResponse): boolean {
 
 type Pass = { restart: true } | { result: AttemptResult };
 
-export async function runDownload(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
+export async function runDownload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
   const part = partPath(ctx.abs);
   await mkdir(path.dirname(ctx.abs), { recursive: true });
   let offset = await sizeOrZero(part);
@@ -73,7 +73,7 @@ export async function runDownload(t: TransferRecord, ctx: RunContext, ctl: Attem
 }
 
 async function downloadPass(
-  t: TransferRecord,
+  t: HttpJob,
   ctx: RunContext,
   ctl: AttemptControl,
   cb: AttemptCallbacks,
@@ -231,7 +231,7 @@ async function settle(e: unknown, ctl: AttemptControl, part: string, length: num
   return withBytes(failureFromError(e), bytesTransferred);
 }
 
-async function finish(t: TransferRecord, ctl: AttemptControl, part: string, abs: string, size: number, hash: Hash | null): Promise<AttemptResult> {
+async function finish(t: HttpJob, ctl: AttemptControl, part: string, abs: string, size: number, hash: Hash | null): Promise<AttemptResult> {
   ctl.pauseWatchdog();
   try {
     if (hash && t.sha256) {

@@ -1,7 +1,7 @@
 // The local file an upload sends: checked to exist (and match sha256 when given) before any request,
 // then read in large chunks from an offset, reporting each chunk as it is handed to the socket.
 import { open, stat } from 'node:fs/promises';
-import type { TransferRecord } from '../model/transfer.js';
+import type { HttpJob } from '../model/job.js';
 import { FerryError } from '../errors.js';
 import type { AttemptResult } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
@@ -13,7 +13,7 @@ const MAX_CHUNK = 4 * 1024 * 1024;
 const RING = 3;
 
 /** The file's size, or the failed result that ends the attempt (missing file, checksum mismatch). */
-export async function checkSource(t: TransferRecord, abs: string, ctl: AttemptControl): Promise<{ size: number } | { result: AttemptResult }> {
+export async function checkSource(t: HttpJob, abs: string, ctl: AttemptControl): Promise<{ size: number } | { result: AttemptResult }> {
   let size: number;
   try {
     const st = await stat(abs);

@@ -2,7 +2,7 @@
 // reasons.test.ts; §2 preferences/constraints and the edges (cap boundaries, growth, device sync) in edges.test.ts.
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
-import type { Preferences } from '../../src/model/transfer.js';
+import type { Preferences } from '../../src/model/job.js';
 import {
   checkEnqueue,
   compareForRun,

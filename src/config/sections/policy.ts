@@ -1,8 +1,9 @@
 // The transfer rules of POLICY.md §3, every number a default the operator can change.
 import { Type } from '@sinclair/typebox';
+import { bytesField, minutesField, secondsField } from './ranges.js';
 
 const MiB = 1024 * 1024;
-const bytes = (def: number, description: string) => Type.Integer({ minimum: 0, default: def, description });
+const bytes = (def: number, description: string) => bytesField({ default: def, description });
 
 export const PolicySection = Type.Object(
   {
@@ -34,14 +35,14 @@ export const PolicySection = Type.Object(
     batteryLowPercent: Type.Integer({ minimum: 0, maximum: 100, default: 15, description: 'At or under this, batteryNotLow holds transfers.' }),
     slowTransfer: Type.Object(
       {
-        cellularBitsPerS: Type.Integer({ minimum: 0, default: 50_000 }),
-        otherBitsPerS: Type.Integer({ minimum: 0, default: 100_000 }),
-        windowS: Type.Number({ exclusiveMinimum: 0, default: 60, description: 'A rate under the floor must last this long before the transfer pauses.' }),
+        cellularBitsPerS: bytesField({ default: 50_000 }),
+        otherBitsPerS: bytesField({ default: 100_000 }),
+        windowS: secondsField({ default: 60, description: 'A rate under the floor must last this long before the transfer pauses.' }),
       },
       { additionalProperties: false, default: {} },
     ),
-    executionWindowS: Type.Number({ exclusiveMinimum: 0, default: 600, description: 'Time slice of a background transfer before others get a turn.' }),
-    periodicMinMinutes: Type.Integer({ minimum: 1, default: 15 }),
+    executionWindowS: secondsField({ default: 600, description: 'Time slice of a background transfer before others get a turn.' }),
+    periodicMinMinutes: minutesField({ default: 15 }),
   },
   { additionalProperties: false, default: {} },
 );
