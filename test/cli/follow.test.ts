@@ -63,6 +63,15 @@ describe('add --wait off a TTY', () => {
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: 'error CANCELLED: transfer cancelled\n' });
   });
 
+  it('exits 1 when a waiting transfer is cancelled (the cancel is an event too)', async () => {
+    const run = startCli(['add', ctl.origin.url('/slow.bin'), 'c/waiting.bin', '--wait', ...sock]);
+    const id = await waitFor(() => addedId(run.output()), 10_000, 'the added line');
+    await ctl.until(id, (t) => t.state === 'waiting', 'waiting for Wi-Fi');
+    await ctl.agent.api('POST', `/v1/transfers/${id}/cancel`);
+    const r = await run.done;
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: 'error CANCELLED: transfer cancelled\n' });
+  });
+
   it('does not subscribe-and-hang when the agent refuses the request', async () => {
     const r = await runCli(['add', ctl.origin.url('/small.bin'), 'r/small.bin', '-H', 'If-Range: x', '--wait', ...sock]);
     expect(r).toMatchObject({ code: 1, stderr: expect.stringContaining('(field headers.If-Range)') });
