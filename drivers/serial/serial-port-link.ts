@@ -1,5 +1,7 @@
 // An open serial port as a byte pipe: a read loop, paced writes, and one 'close' when the port goes
-// away (unplug, read error) or is closed. Built on a minimal facade of serialport's BindingInterface.
+// away (unplug, read error, its device node removed) or is closed. Built on a minimal facade of
+// serialport's BindingInterface.
+import { stat } from 'node:fs/promises';
 import { TransportError } from '../transport.js';
 
 /** The part of `@serialport/bindings-interface` BindingInterface we use; pass bindings-cpp's autoDetect(). */
@@ -28,6 +30,13 @@ export interface SerialLinkOptions {
   pacing?: SerialPacing;
   /** Injected for fake time in tests. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * How often an open port checks that its device node still exists (default 1000 ms; 0: never).
+   * bindings-cpp's read retries a 0-byte read forever, which is what a hung-up tty (unplugged USB
+   * serial, a pty whose other end closed) returns: the read never fails, it spins (bindings-cpp #162).
+   * The node disappearing is how such an unplug shows, so an idle link still closes with DISCONNECTED.
+   */
+  nodeCheckMs?: number;
 }
 
 export interface SerialLinkHandlers {
@@ -50,6 +59,7 @@ export class SerialPortLink {
   private closing = false;
   private writeChain: Promise<void> = Promise.resolve();
   private readonly sleep: (ms: number) => Promise<void>;
+  private nodeCheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly binding: SerialBindingLike,
@@ -72,6 +82,11 @@ export class SerialPortLink {
     }
     this.closing = false;
     void this.readLoop(this.port);
+    const every = this.opts.nodeCheckMs ?? 1000;
+    if (every > 0) {
+      this.nodeCheck = setInterval(() => void this.checkNode(), every);
+      this.nodeCheck.unref();
+    }
   }
 
   /** Writes each chunk in order, pacing between them. Chunks are frames or lines. */
@@ -119,10 +134,17 @@ export class SerialPortLink {
     }
   }
 
+  private async checkNode(): Promise<void> {
+    const gone = await stat(this.opts.path).then(() => false, (e: { code?: string }) => e.code === 'ENOENT');
+    if (gone) await this.shutdown(new TransportError('DISCONNECTED', `${this.opts.path} went away: the device node was removed`));
+  }
+
   private async shutdown(reason: TransportError | undefined): Promise<void> {
     const port = this.port;
     if (!port || this.closing) return;
     this.closing = true;
+    clearInterval(this.nodeCheck);
+    this.nodeCheck = undefined;
     try {
       await port.close();
     } catch {

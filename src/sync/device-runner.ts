@@ -100,13 +100,8 @@ export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner<Device
     return { outcome: 'retry', error: io, retryAfterMs: null, bytesTransferred: bytes };
   }
 
+  /** Every driver failure is retried; what differs is what happens to the link and the device's presence. */
   function transportOutcome(e: TransportError, dev: DeviceConfig, bytes: number): DeviceResult {
-    const retry = (code: 'DEVICE_DISCONNECTED' | 'DEVICE_TIMEOUT' | 'DEVICE_BUSY' | 'DEVICE_ERROR' | 'UNAVAILABLE'): DeviceResult => ({
-      outcome: 'retry',
-      error: deviceError(e),
-      retryAfterMs: null,
-      bytesTransferred: bytes,
-    });
     switch (e.code) {
       case 'DISCONNECTED':
       case 'NOT_FOUND':
@@ -114,18 +109,14 @@ export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner<Device
         void deps.links.drop(dev.id);
         // Re-decides at once: this job and the device's other ones wait with device-disconnected.
         deps.presence.markAbsent(dev.id, e.message);
-        return retry('DEVICE_DISCONNECTED');
-      case 'TIMEOUT':
-        void deps.links.drop(dev.id);
-        return retry('DEVICE_TIMEOUT');
+        break;
       case 'BUSY':
-        return retry('DEVICE_BUSY');
       case 'UNAVAILABLE':
-        return retry('UNAVAILABLE');
+        break;
       default:
         void deps.links.drop(dev.id);
-        return retry('DEVICE_ERROR');
     }
+    return { outcome: 'retry', error: deviceError(e), retryAfterMs: null, bytesTransferred: bytes };
   }
 
   return {

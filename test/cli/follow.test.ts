@@ -63,6 +63,15 @@ describe('add --wait off a TTY', () => {
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: 'error CANCELLED: transfer cancelled\n' });
   });
 
+  it('exits 1 when a waiting transfer is cancelled (the cancel is an event too)', async () => {
+    const run = startCli(['add', ctl.origin.url('/slow.bin'), 'c/waiting.bin', '--wait', ...sock]);
+    const id = await waitFor(() => addedId(run.output()), 10_000, 'the added line');
+    await ctl.until(id, (t) => t.state === 'waiting', 'waiting for Wi-Fi');
+    await ctl.agent.api('POST', `/v1/transfers/${id}/cancel`);
+    const r = await run.done;
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: 'error CANCELLED: transfer cancelled\n' });
+  });
+
   it('does not subscribe-and-hang when the agent refuses the request', async () => {
     const r = await runCli(['add', ctl.origin.url('/small.bin'), 'r/small.bin', '-H', 'If-Range: x', '--wait', ...sock]);
     expect(r).toMatchObject({ code: 1, stderr: expect.stringContaining('(field headers.If-Range)') });
@@ -132,7 +141,7 @@ describe('watch when the agent goes away', () => {
       await waitFor(() => run.output() !== '', 5000, 'the first line');
       await own.agent.kill('SIGTERM');
       const r = await run.done;
-      // ferryd's shutdown ends the open streams first: the CLI says the stream was closed, and where.
+      // ferryd's shutdown ends the open event streams: the CLI says the stream closed, and where.
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 3, stderr: `ferryctl: cannot reach ferryd at ${own.agent.socket}: the agent closed the event stream\n` });
     } finally {
       await own.close();

@@ -13,7 +13,7 @@ import { ImageGroup } from './image-group.js';
 import { StatsGroup } from './stats-group.js';
 import { ShellGroup } from './shell-group.js';
 import type { RequestOptions, SmpRequester } from './smp-requester.js';
-import { systemTimers, type Timers } from '../../../drivers/timers.js';
+import type { Timers } from '../../../drivers/timers.js';
 
 export type { RequestOptions } from './smp-requester.js';
 
@@ -34,6 +34,13 @@ export interface SmpResponse {
   header: SmpHeader;
   body: SmpBody;
 }
+
+// Referenced timers, unlike the drivers' systemTimers(): a pending request keeps a short-lived process
+// (ferryctl smp) alive until its answer or timeout, whatever the transport's own handles do.
+const requestTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
 
 interface Waiter {
   op: number;
@@ -75,7 +82,7 @@ export class SmpClient implements SmpRequester {
     this.retries = opts.retries ?? 2;
     this.currentVersion = opts.version ?? 2;
     this.maxPacketSize = opts.maxPacketSize ?? Infinity;
-    this.timers = opts.timers ?? systemTimers();
+    this.timers = opts.timers ?? requestTimers;
     this.log = opts.logger?.child({ component: 'smp', transport: transport.description });
     transport.on('packet', this.onPacket);
     transport.on('close', this.onClose);

@@ -65,7 +65,8 @@ export function transportContract(provider: TransportProvider, harness: Contract
       const t: Transport = await provider.open(device, hw, log);
       cleanups.push(() => t.close());
       await t.open();
-      return { t, client: new SmpClient(t, { timeoutMs: 500, retries: 0 }) };
+      // Retries as in production: a loaded machine may lose the first frame on a fresh pty.
+      return { t, client: new SmpClient(t, { timeoutMs: 1000, retries: 2 }) };
     }
 
     it('validates and describes its config', async () => {
