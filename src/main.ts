@@ -13,7 +13,7 @@ import { TransferStore } from './queue/store.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { AttemptRunner } from './scheduler/runner.js';
 import type { Engine } from './transfer/engine.js';
-import { partPath, resolveInsideRoot } from './transfer/request-checks.js';
+import { removePart } from './transfer/part-file.js';
 import { createActions } from './api/actions.js';
 import { ApiServer } from './api/server.js';
 import type { Logger } from './log.js';
@@ -127,9 +127,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       runAttempt: async (t, signal, cb) => (await loadEngine()).runAttempt(t, signal, cb),
       probe: async (t, signal) => (await loadEngine()).probe(t, signal),
       async discard(t) {
-        if (t.direction !== 'download') return;
-        const { abs } = await resolveInsideRoot(current.transfersRoot, t.path);
-        await rm(partPath(abs), { force: true });
+        if (t.direction === 'download') removePart(current.transfersRoot, t.id);
       },
     };
     const runners: Partial<Record<string, AttemptRunner>> = { http, ...(devices ? { 'device-sync': devices.runner } : {}) };

@@ -38,6 +38,10 @@ export interface ResumeState {
   etag?: string;
   lastModified?: string;
   tusUrl?: string;
+  /** HTTP download: bytes of the part file known to be fsynced; a longer part is cut back to this. */
+  partBytes?: number;
+  /** tus upload: identity of the source the upload was created for (dev:ino:size:mtime). */
+  tusSource?: string;
   /** Device sync: the last offset the device confirmed (push) or that is on disk (pull). */
   deviceOffset?: number;
   /** Device sync, image push: hex SHA-256 of the image being uploaded (resume only the same image). */
@@ -46,6 +50,15 @@ export interface ResumeState {
   imageStage?: string;
   /** Device sync, image push: hex hash of the uploaded image as the device reports it in its slot. */
   imageHash?: string;
+}
+
+/**
+ * Who asked, for the file rule (transfer/file-scope.ts): the caller's uid (its groups are looked up
+ * when checked) and its starting folder relative to the root ('' = the whole root, for admins).
+ */
+export interface TransferAccess {
+  uid: number;
+  folder: string;
 }
 
 export interface TransferRecord {
@@ -83,11 +96,13 @@ export interface TransferRecord {
   nextAttemptAt: string | null;
   /** Device-sync jobs: which device and what to do (opaque to the HTTP parts). */
   device: Record<string, unknown> | null;
+  /** The client's rights on local files; absent for the agent's own jobs (never served). */
+  access?: TransferAccess | null;
 }
 
 /** A transfer as the API serves it (API.md "Transfer"): the record without request headers (they may
  * carry secrets) and internal resume state. The agent builds it, ferryctl reads it. */
-export type PublicTransfer = Omit<TransferRecord, 'headers' | 'resume' | 'device'> & { device?: Record<string, unknown> };
+export type PublicTransfer = Omit<TransferRecord, 'headers' | 'resume' | 'device' | 'access'> & { device?: Record<string, unknown> };
 
 /** The public view of a transfer (API.md "Transfer"). */
 export function publicTransfer(t: TransferRecord): PublicTransfer {

@@ -2,7 +2,6 @@
 // pulls or pushes within the job's time budget, reports confirmed offsets, and turns what went wrong
 // into an outcome. A dropped link marks the device absent, so the policy holds the job with
 // `device-disconnected` until the device is seen again; then it resumes from the last confirmed offset.
-import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { isTransportError, type TransportError } from '../../drivers/transport.js';
 import type { Config } from '../config/schema.js';
@@ -10,7 +9,8 @@ import type { DeviceConfig, DevicePullConfig, DevicePushConfig } from '../config
 import { FerryError, isFerryError } from '../errors.js';
 import type { ResumeState, TransferRecord } from '../model/transfer.js';
 import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../scheduler/runner.js';
-import { partPath, resolveInsideRoot } from '../transfer/request-checks.js';
+import { removePart } from '../transfer/part-file.js';
+import { resolveInsideRoot } from '../transfer/request-checks.js';
 import { isSmpError } from './smp/smp-errors.js';
 import { jobSpec, type DeviceJobSpec } from './device-job.js';
 import type { DeviceLinks } from './device-link.js';
@@ -134,9 +134,7 @@ export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner {
   return {
     runAttempt,
     async discard(t) {
-      if (t.direction !== 'download') return;
-      const { abs } = await resolveInsideRoot(deps.config().transfersRoot, t.path);
-      await rm(partPath(abs), { force: true });
+      if (t.direction === 'download') removePart(deps.config().transfersRoot, t.id);
     },
   };
 }
@@ -156,7 +154,7 @@ async function runOp(
   if (spec.op === 'pull') {
     const item = spec.item as DevicePullConfig;
     const r = await pullFile({
-      client: lease.client, remote: spec.remote, target: abs, hash: item.hash, skipUnchanged: item.skipUnchanged,
+      client: lease.client, remote: spec.remote, root, rel: t.path, id: t.id, hash: item.hash, skipUnchanged: item.skipUnchanged,
       signal, onProgress, onCheckpoint: (off) => onResume({ deviceOffset: off }),
     });
     return { ...r };

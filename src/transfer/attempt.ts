@@ -3,6 +3,7 @@
 import type { Logger } from '../log.js';
 import type { Config } from '../config/schema.js';
 import type { Dispatcher } from 'undici';
+import type { FileScope } from './file-scope.js';
 
 export interface EngineDeps {
   transfers: Config['transfers'];
@@ -18,6 +19,8 @@ export interface RunContext {
   dispatcher: Dispatcher;
   transfers: Config['transfers'];
   now: () => number;
-  /** Absolute local path, already checked to be inside the root. */
+  /** Absolute local path, already checked to be inside the root (names, messages, never opened). */
   abs: string;
+  /** The held transfers root and the caller's rights: every local open goes through it. */
+  scope: FileScope;
 }
