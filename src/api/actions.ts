@@ -8,6 +8,7 @@ import type { TransferStore } from '../queue/store.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { canSee, type Caller } from './identity.js';
 import { buildTransfer } from './transfer-request.js';
+import { assertPathFree } from '../transfer/path-busy.js';
 
 export interface ActionDeps {
   store: TransferStore;
@@ -37,7 +38,9 @@ export function createActions(deps: ActionDeps) {
 
     async enqueue(caller: Caller, body: unknown) {
       const cfg = deps.config();
-      const t = await buildTransfer(body, caller.name, cfg, new Date(now()));
+      const t = await buildTransfer(body, caller, cfg, new Date(now()));
+      // No await between this check and the insert: two racing requests cannot both pass.
+      assertPathFree(deps.store.all(), t);
       deps.store.insert(t, { perClient: cfg.transfers.perClientLimit, total: cfg.transfers.totalLimit });
       deps.scheduler.emit('transfer', t);
       deps.scheduler.reconcile();

@@ -1,14 +1,16 @@
 // The body of POST /v1/transfers (API.md "Transfer request"): schema-checked (unknown fields rejected,
 // each error naming its field), then turned into a stored record with every default filled in.
 import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Config } from '../config/schema.js';
 import { FerryError } from '../errors.js';
 import { newJobState, type Direction, type Method, type TransferRecord } from '../model/transfer.js';
 import { checkEnqueue } from '../policy/decide.js';
-import { checkHeaders, checkUrl, resolveInsideRoot } from '../transfer/request-checks.js';
+import { openScope, openSource, probeTarget } from '../transfer/file-scope.js';
+import { checkHeaders, checkUrl } from '../transfer/request-checks.js';
+import type { Caller } from './identity.js';
+import { resolveClientPath } from './client-path.js';
 
 const lit = <T extends string>(...v: T[]) => Type.Union(v.map((x) => Type.Literal(x)));
 
@@ -83,7 +85,8 @@ function methodAndDirection(req: TransferRequest): { method: Method; direction: 
 }
 
 /** Validates everything that can be known at enqueue and builds the record (state `queued`). */
-export async function buildTransfer(body: unknown, owner: string, cfg: Config, now: Date): Promise<TransferRecord> {
+export async function buildTransfer(body: unknown, caller: Caller, cfg: Config, now: Date): Promise<TransferRecord> {
+  const owner = caller.name;
   const req = parseTransferRequest(body);
   checkUrl(req.url);
   const headers = req.headers ?? {};
@@ -93,12 +96,20 @@ export async function buildTransfer(body: unknown, owner: string, cfg: Config, n
   if (protocol === 'tus' && direction !== 'upload') {
     throw new FerryError('INVALID_FIELD', 'the tus protocol is for uploads', { field: 'protocol' });
   }
-  const { abs, rel } = await resolveInsideRoot(cfg.transfersRoot, req.path);
+  const { rel, access } = await resolveClientPath(cfg.transfersRoot, caller, req.path);
   let totalBytes: number | null = null;
-  if (direction === 'upload') {
-    const st = await stat(abs).catch(() => null);
-    if (!st || !st.isFile()) throw new FerryError('FILE_NOT_FOUND', `no file to upload at ${rel}`, { field: 'path' });
-    totalBytes = st.size;
+  // The same checks an attempt makes, with the caller's rights, so a refusal is a 4xx now.
+  const scope = openScope(cfg.transfersRoot, access);
+  try {
+    if (direction === 'upload') {
+      const { file, stat } = openSource(scope, rel);
+      await file.close();
+      totalBytes = stat.size;
+    } else {
+      probeTarget(scope, rel);
+    }
+  } finally {
+    scope.close();
   }
   if (req.periodicMinutes != null && req.periodicMinutes < cfg.policy.periodicMinMinutes) {
     throw new FerryError('INVALID_FIELD', `periodicMinutes must be at least ${cfg.policy.periodicMinMinutes}`, { field: 'periodicMinutes' });
@@ -136,6 +147,7 @@ export async function buildTransfer(body: unknown, owner: string, cfg: Config, n
     ...newJobState(iso),
     totalBytes,
     device: null,
+    access,
   };
   const rejected = checkEnqueue(t, cfg.policy);
   if (rejected) throw new FerryError('POLICY_REJECTED', rejected.message, { field: direction === 'upload' ? 'path' : 'url' });

@@ -1,0 +1,21 @@
+// Where a client's `path` points: admins (and root) name anything below the transfers root; every
+// other client's paths resolve below its own folder `<root>/<client>/`, which ferry creates for it,
+// so one client cannot even name another's files. The stored path stays relative to the root.
+import path from 'node:path';
+import { FerryError } from '../errors.js';
+import type { TransferAccess } from '../model/transfer.js';
+import { resolveInsideRoot } from '../transfer/request-checks.js';
+import type { Caller } from './identity.js';
+
+export async function resolveClientPath(root: string, caller: Caller, given: string): Promise<{ rel: string; access: TransferAccess }> {
+  if (caller.admin) {
+    const { rel } = await resolveInsideRoot(root, given);
+    return { rel, access: { uid: caller.uid, folder: '' } };
+  }
+  // Config names allow a leading dot; such a folder would hide (or be ferry's own .ferry-parts).
+  if (caller.name.startsWith('.')) {
+    throw new FerryError('FORBIDDEN', `client ${caller.name} cannot have a folder (names starting with "." are not allowed for files)`);
+  }
+  const { rel } = await resolveInsideRoot(path.join(root, caller.name), given);
+  return { rel: `${caller.name}/${rel}`, access: { uid: caller.uid, folder: caller.name } };
+}
