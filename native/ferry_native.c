@@ -378,10 +378,14 @@ static napi_value stat_object(napi_env env, const struct stat* st) {
   snprintf(ns, sizeof ns, "%lld.%09ld", (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
   napi_create_string_utf8(env, ns, NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, o, "mtime", v);
+  // ctime cannot be set back by a user (utimes moves it forward), so it tells a rewrite apart.
+  snprintf(ns, sizeof ns, "%lld.%09ld", (long long)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
+  napi_create_string_utf8(env, ns, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, o, "ctime", v);
   return o;
 }
 
-// statAt(dirfd, name) -> {mode, uid, gid, size, nlink, dev, ino, mtime} of the entry itself (a
+// statAt(dirfd, name) -> {mode, uid, gid, size, nlink, dev, ino, mtime, ctime} of the entry itself (a
 // symlink is reported as one), or null when it does not exist.
 static napi_value js_stat_at(napi_env env, napi_callback_info info) {
   size_t argc = 2;

@@ -40,7 +40,7 @@ export interface ResumeState {
   tusUrl?: string;
   /** HTTP download: bytes of the part file known to be fsynced; a longer part is cut back to this. */
   partBytes?: number;
-  /** tus upload: identity of the source the upload was created for (dev:ino:size:mtime). */
+  /** tus upload: identity of the source the upload was created for (dev:ino:size:mtime:ctime). */
   tusSource?: string;
   /** Device sync: the last offset the device confirmed (push) or that is on disk (pull). */
   deviceOffset?: number;

@@ -14,7 +14,7 @@ export interface PeerCred {
   gid: number;
 }
 
-/** An entry's stat as the addon reports it; `mtime` is "seconds.nanoseconds" (exact, for identity). */
+/** An entry's stat as the addon reports it; times are "seconds.nanoseconds" (exact, for identity). */
 export interface NativeStat {
   mode: number;
   uid: number;
@@ -24,6 +24,7 @@ export interface NativeStat {
   dev: number;
   ino: number;
   mtime: string;
+  ctime: string;
 }
 
 /** What the addon exports (native/ferry_native.c). */

@@ -19,7 +19,8 @@ export interface Source {
   /** The one descriptor every request of this attempt reads; the runner closes it. */
   file: FdFile;
   size: number;
-  /** dev:ino:size:mtime of what was opened: a tus upload resumes only onto the same file. */
+  /** dev:ino:size:mtime:ctime of what was opened: a tus upload resumes only onto the same file
+   * (ctime moves on every write and cannot be set back, so a same-size rewrite is seen). */
   identity: string;
 }
 
@@ -28,7 +29,7 @@ export async function checkSource(t: TransferRecord, ctx: RunContext, ctl: Attem
   let src: Source;
   try {
     const { file, stat } = openSource(ctx.scope, t.path);
-    src = { file, size: stat.size, identity: `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtime}` };
+    src = { file, size: stat.size, identity: `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtime}:${stat.ctime}` };
   } catch (e) {
     if (isFerryError(e)) return { result: { outcome: 'failed', error: e } };
     return { result: withBytes(failureFromError(e), 0) };

@@ -69,6 +69,11 @@ async function upload(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, c
         throw new Stop(failureFromStatus(res.statusCode, res.headers, ctx.now()));
       }
       const at = new URL(location, res.url);
+      // The upload lives where it was created: a Location elsewhere would get the file (and, before
+      // this check, the client's credentials) without the client ever naming that origin.
+      if (at.origin !== creation.origin && at.origin !== res.url.origin) {
+        throw new FerryError('INSECURE_REDIRECT', `refused a tus Location on another origin (${at.origin})`);
+      }
       await checkNextPlace(creation, res.url, at, rules, 'tus Location');
       uploadUrl = at.href;
       confirmed = 0;
