@@ -68,9 +68,12 @@ export class AgentProcess {
     writeFileSync(this.configFile, JSON.stringify(cfg, null, 2));
   }
 
-  async start(env: Record<string, string> = {}): Promise<void> {
+  /** `runAs`: start ferryd as that system user (runuser; the test must run as root). */
+  async start(env: Record<string, string> = {}, runAs?: string): Promise<void> {
     if (!existsSync(FERRYD)) throw new Error(`${FERRYD} missing: run "npm run build" first (npm test does)`);
-    this.child = spawn(process.execPath, [FERRYD, '--config', this.configFile], {
+    const argv = [process.execPath, FERRYD, '--config', this.configFile];
+    const [cmd, ...args] = runAs ? ['runuser', '-u', runAs, '--', ...argv] : argv;
+    this.child = spawn(cmd!, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
