@@ -1,13 +1,16 @@
 // Where a client's `path` points: admins (and root) name anything below the transfers root; every
 // other client's paths resolve below its own folder `<root>/<client>/`, which ferry creates for it,
 // so one client cannot even name another's files. The stored path stays relative to the root.
+// Callers with uid < 0 are the agent itself (work it queues on its own), not a client.
 import path from 'node:path';
 import { FerryError } from '../errors.js';
 import type { TransferAccess } from '../model/transfer.js';
 import { resolveInsideRoot } from '../transfer/request-checks.js';
 import type { Caller } from './identity.js';
 
-export async function resolveClientPath(root: string, caller: Caller, given: string): Promise<{ rel: string; access: TransferAccess }> {
+export async function resolveClientPath(root: string, caller: Caller, given: string): Promise<{ rel: string; access: TransferAccess | null }> {
+  // uid < 0: the agent's own work (chained device uploads): the whole root, the agent's rights.
+  if (caller.uid < 0) return { rel: (await resolveInsideRoot(root, given)).rel, access: null };
   if (caller.admin) {
     const { rel } = await resolveInsideRoot(root, given);
     return { rel, access: { uid: caller.uid, folder: '' } };

@@ -38,8 +38,10 @@ export interface ResumeState {
   etag?: string;
   lastModified?: string;
   tusUrl?: string;
-  /** HTTP download: bytes of the part file known to be fsynced; a longer part is cut back to this. */
+  /** HTTP download: bytes of the part file known to be fsynced; a longer part is cut back to this… */
   partBytes?: number;
+  /** …unless the machine has not rebooted since (same kernel boot id): then the page cache kept it all. */
+  partBoot?: string;
   /** tus upload: identity of the source the upload was created for (dev:ino:size:mtime:ctime). */
   tusSource?: string;
   /** Device sync: the last offset the device confirmed (push) or that is on disk (pull). */

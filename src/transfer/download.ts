@@ -11,7 +11,7 @@ import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { requestFollowingRedirects, type FinalResponse } from './follow-redirects.js';
 import { checkReplace, openFolder, type Folder } from './file-scope.js';
-import { openPartsDir, PartFile } from './part-file.js';
+import { currentBootId, openPartsDir, PartFile, trustedPartSize } from './part-file.js';
 import { createPartWriter, type PartWriter } from './part-writer.js';
 import { baseHeaders, headerOf } from './request-headers.js';
 
@@ -67,7 +67,7 @@ export async function runDownload(t: TransferRecord, ctx: RunContext, ctl: Attem
     // Range is meaningful for GET only; without a validator a resumed part could splice two versions.
     if (offset > 0 && (t.method !== 'GET' || !validator)) offset = 0;
     // Bytes past the last recorded fsync may be zeros after a power cut: never resume onto them.
-    offset = Math.min(offset, t.resume.partBytes ?? 0);
+    offset = trustedPartSize(offset, t.resume);
     if (offset !== part.size()) await part.truncate(offset);
     // At most one restart inside an attempt: a server that ignored If-Range on a 206.
     for (let pass = 0; pass < 2; pass++) {
@@ -166,7 +166,7 @@ async function downloadPass(
     const etag = headerOf(res.headers, 'etag');
     const lastModified = headerOf(res.headers, 'last-modified');
     // Explicit undefined: a caller that merges resume state must also drop the old validators.
-    fresh = { etag: isStrong(etag) ? etag : undefined, lastModified: lastModified || undefined, partBytes: 0 };
+    fresh = { etag: isStrong(etag) ? etag : undefined, lastModified: lastModified || undefined, partBytes: 0, partBoot: currentBootId() };
   }
   cb.onProgress(offset, total);
   // The body is consumed from now on (no await before the listeners), so a connection that drops
@@ -175,7 +175,7 @@ async function downloadPass(
     open: () => part.open(offset === 0),
     batchBytes: WRITE_BATCH,
     startOffset: offset,
-    onDurable: (partBytes) => cb.onResumeState({ partBytes }),
+    onDurable: (partBytes) => cb.onResumeState({ partBytes, partBoot: currentBootId() }),
   });
   const pumped = pumpBody(res, writer, offset, total, hash, ctl, cb);
   if (fresh) {

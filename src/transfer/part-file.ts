@@ -4,7 +4,7 @@
 // target's held folder (same file system as the root, so the rename is atomic), then that folder is
 // fsynced: after a crash there is either nothing or the whole file.
 import { createHash, type Hash } from 'node:crypto';
-import { constants, createReadStream, fchmodSync } from 'node:fs';
+import { constants, createReadStream, fchmodSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FerryError } from '../errors.js';
 import { FdFile } from '../system/fd-file.js';
@@ -13,6 +13,33 @@ import { loadNativeAddon, type NativeAddon } from '../system/native.js';
 import { PARTS_DIR } from './file-scope.js';
 
 const { O_WRONLY, O_RDONLY, O_CREAT, O_APPEND, O_TRUNC } = constants;
+
+let bootId: string | null = null;
+
+/**
+ * The kernel's boot id. Bytes written but not yet fsynced survive a killed process (they are in the
+ * page cache) but not a power cut; a part written in this same boot can be trusted whole.
+ */
+export function currentBootId(): string {
+  if (bootId === null) {
+    try {
+      bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      bootId = '';
+    }
+  }
+  return bootId;
+}
+
+/**
+ * How much of a part file a resume may build on: all of it when it was last written in this boot
+ * (a crash of the process loses nothing the kernel accepted), else only what was fsynced and recorded.
+ */
+export function trustedPartSize(onDisk: number, recorded: { partBytes?: number; partBoot?: string }): number {
+  const boot = currentBootId();
+  if (boot !== '' && recorded.partBoot === boot) return onDisk;
+  return Math.min(onDisk, recorded.partBytes ?? 0);
+}
 
 /** Opens (creating) the private part folder below the held root and checks it is still private. */
 export function openPartsDir(root: HeldDir): HeldDir {

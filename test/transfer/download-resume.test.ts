@@ -88,8 +88,8 @@ describe('download resume', () => {
     route.faults.push({ dropAfterBytes: 256 * 1024 });
     const t = download(origin.url('/lm.bin'), 'lm.bin');
     expect((await attempt(h, t)).outcome).toBe('retry');
-    // partBytes: the fsynced size of the part, recorded after the fsync (what a resume may trust).
-    expect(t.resume).toEqual({ etag: undefined, lastModified: 'Tue, 01 Apr 2025 10:00:00 GMT', partBytes: 256 * 1024 });
+    // partBytes/partBoot: the fsynced size of the part and the boot it was written in (what a resume may trust).
+    expect(t.resume).toEqual({ etag: undefined, lastModified: 'Tue, 01 Apr 2025 10:00:00 GMT', partBytes: 256 * 1024, partBoot: expect.any(String) });
 
     route.faults.push({ dropAfterBytes: 256 * 1024 });
     expect((await attempt(h, t)).outcome).toBe('retry');

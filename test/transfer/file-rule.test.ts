@@ -56,17 +56,20 @@ describe('part files', () => {
     expect(existsSync(join(h.root, 'p/.priv.bin.ferry-part'))).toBe(false);
   });
 
-  it('resumes only from the fsynced size it recorded: a zero-filled tail past it is cut off', async () => {
+  it('after a reboot, resumes only from the fsynced size it recorded: a zero-filled tail past it is cut off', async () => {
     const content = randomBytes(256 * KiB);
     const route = origin.file('/tail.bin', content);
     route.faults.push({ dropAfterBytes: 64 * KiB });
     const t = download(origin.url('/tail.bin'), 'tail.bin', { sha256: sha256(content) });
     expect((await attempt(h, t)).outcome).toBe('retry');
     expect(t.resume.partBytes).toBe(64 * KiB);
-    // A power cut on a file system that grew the file but lost the data: zeros after the synced size.
+    expect(t.resume.partBoot).toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    // A power cut on a file system that grew the file but lost the data: zeros after the synced size,
+    // and the record was written in the boot before this one.
     const fd = openSync(partOf(h, t), 'a');
     writeSync(fd, Buffer.alloc(32 * KiB));
     closeSync(fd);
+    t.resume.partBoot = 'the-boot-before';
     const done = await attempt(h, t);
     expect(done.outcome).toBe('completed');
     expect(origin.log.filter((e) => e.path === '/tail.bin').at(-1)?.rangeStart).toBe(64 * KiB);
