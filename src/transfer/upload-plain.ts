@@ -29,7 +29,7 @@ async function send(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, cb:
   const body = (): AsyncIterable<Uint8Array> => {
     sent = 0;
     // Every redirect hop re-reads the same descriptor from 0, never the path.
-    return fileChunks(src.file, 0, (n) => {
+    return fileChunks(src.file, 0, size, (n) => {
       sent += n;
       ctl.touch();
       cb.onProgress(sent, size);

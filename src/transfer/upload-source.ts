@@ -48,37 +48,38 @@ export async function checkSource(t: TransferRecord, ctx: RunContext, ctl: Attem
 }
 
 /**
- * Chunks of the open source from `start` (positioned reads: any number of these may run one after
+ * Chunks of the open source from `start` to `end` (positioned reads: any number of these may run one after
  * another on the same descriptor); `onChunk` runs as each is taken by the HTTP client (backpressure-paced).
  * Chunk size adapts: large reads cost far less CPU on fast links, small ones keep progress (and the
  * no-progress watchdog) fed on slow links, where a 4 MiB chunk could take minutes to leave.
  */
-export async function* fileChunks(fh: FdFile, start: number, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
-  {
-    let size = MIN_CHUNK;
-    let pos = start;
-    // Buffers are recycled (fresh 4 MiB buffers cost ~40 % more CPU in page faults). A buffer is
-    // refilled only when the chunk two places after it is requested: the client asks for the next
-    // chunk after socket.write() returned true or drained, and socket writes complete in order, so by
-    // then it is no longer referenced (one spare slot covers a client that reads one chunk ahead).
-    let ring: Buffer[] = [];
-    let ringSize = size;
-    for (let n = 0; ; n++) {
-      if (ringSize !== size) {
-        ring = [];
-        ringSize = size;
-      }
-      const buf = (ring[n % RING] ??= Buffer.allocUnsafe(size));
-      const { bytesRead } = await fh.read(buf, 0, size, pos);
-      if (bytesRead === 0) return;
-      pos += bytesRead;
-      const t0 = performance.now();
-      yield bytesRead < size ? buf.subarray(0, bytesRead) : buf;
-      onChunk(bytesRead);
-      // Taken quickly: the link is fast, read more at once. Slowly: read less.
-      const took = performance.now() - t0;
-      if (took < 20) size = Math.min(size * 2, MAX_CHUNK);
-      else if (took > 1000) size = Math.max(size / 2, MIN_CHUNK);
+export async function* fileChunks(fh: FdFile, start: number, end: number, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
+  let size = MIN_CHUNK;
+  let pos = start;
+  // Buffers are recycled (fresh 4 MiB buffers cost ~40 % more CPU in page faults). A buffer is
+  // refilled only when the chunk two places after it is requested: the client asks for the next
+  // chunk after socket.write() returned true or drained, and socket writes complete in order, so by
+  // then it is no longer referenced (one spare slot covers a client that reads one chunk ahead).
+  let ring: Buffer[] = [];
+  let ringSize = size;
+  for (let n = 0; ; n++) {
+    if (ringSize !== size) {
+      ring = [];
+      ringSize = size;
     }
+    const buf = (ring[n % RING] ??= Buffer.allocUnsafe(size));
+    // Never past the size checked at open: a file that grows meanwhile must not break Content-Length.
+    const want = Math.min(size, end - pos);
+    if (want <= 0) return;
+    const { bytesRead } = await fh.read(buf, 0, want, pos);
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    const t0 = performance.now();
+    yield bytesRead < buf.length ? buf.subarray(0, bytesRead) : buf;
+    onChunk(bytesRead);
+    // Taken quickly: the link is fast, read more at once. Slowly: read less.
+    const took = performance.now() - t0;
+    if (took < 20) size = Math.min(size * 2, MAX_CHUNK);
+    else if (took > 1000) size = Math.max(size / 2, MIN_CHUNK);
   }
 }

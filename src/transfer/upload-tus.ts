@@ -90,7 +90,7 @@ async function upload(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, c
           'upload-offset': String(start),
           'content-length': String(size - start),
         },
-        body: () => fileChunks(src.file, start, (n) => {
+        body: () => fileChunks(src.file, start, size, (n) => {
           sent += n;
           ctl.touch();
           cb.onProgress(start + sent, size);
