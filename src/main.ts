@@ -13,7 +13,8 @@ import { TransferStore } from './queue/store.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { AttemptRunner } from './scheduler/runner.js';
 import type { Engine } from './transfer/engine.js';
-import { removePart } from './transfer/part-file.js';
+import { removePart, sweepOrphanParts } from './transfer/part-file.js';
+import { isFinal } from './model/transfer.js';
 import { createActions } from './api/actions.js';
 import { ApiServer } from './api/server.js';
 import type { Logger } from './log.js';
@@ -74,6 +75,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   await mkdir(current.transfersRoot, { recursive: true, mode: 0o750 });
   const store = TransferStore.open(current.stateDir);
   const closers: Array<() => Promise<void> | void> = [() => store.close()];
+  try {
+    const swept = sweepOrphanParts(current.transfersRoot, store.all().filter((t) => !isFinal(t.state)).map((t) => t.id));
+    if (swept > 0) log.info({ swept }, 'removed part files no unfinished transfer owns');
+  } catch (e) {
+    log.warn({ err: (e as Error).message }, 'could not sweep the part folder');
+  }
   try {
     let conditions: ConditionsSource;
     if (current.conditions.source === 'live') {

@@ -8,6 +8,8 @@ import type { TransferAccess } from '../model/transfer.js';
 import { resolveInsideRoot } from '../transfer/request-checks.js';
 import type { Caller } from './identity.js';
 
+const RESERVED_FOLDERS = new Set(['devices']);
+
 export async function resolveClientPath(root: string, caller: Caller, given: string): Promise<{ rel: string; access: TransferAccess | null }> {
   // uid < 0: the agent's own work (chained device uploads): the whole root, the agent's rights.
   if (caller.uid < 0) return { rel: (await resolveInsideRoot(root, given)).rel, access: null };
@@ -16,8 +18,9 @@ export async function resolveClientPath(root: string, caller: Caller, given: str
     return { rel, access: { uid: caller.uid, folder: '' } };
   }
   // Config names allow a leading dot; such a folder would hide (or be ferry's own .ferry-parts).
-  if (caller.name.startsWith('.')) {
-    throw new FerryError('FORBIDDEN', `client ${caller.name} cannot have a folder (names starting with "." are not allowed for files)`);
+  // `devices` is where device pulls and captures land: a client of that name must not own it.
+  if (caller.name.startsWith('.') || RESERVED_FOLDERS.has(caller.name)) {
+    throw new FerryError('FORBIDDEN', `client ${caller.name} cannot have a folder of that name (reserved or starting with "."); rename it in clients.list`);
   }
   const { rel } = await resolveInsideRoot(path.join(root, caller.name), given);
   return { rel: `${caller.name}/${rel}`, access: { uid: caller.uid, folder: caller.name } };

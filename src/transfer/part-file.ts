@@ -4,7 +4,7 @@
 // target's held folder (same file system as the root, so the rename is atomic), then that folder is
 // fsynced: after a crash there is either nothing or the whole file.
 import { createHash, type Hash } from 'node:crypto';
-import { constants, createReadStream, fchmodSync, readFileSync } from 'node:fs';
+import { constants, createReadStream, fchmodSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FerryError } from '../errors.js';
 import { FdFile } from '../system/fd-file.js';
@@ -157,6 +157,40 @@ export function removePart(rootPath: string, id: string, addon: NativeAddon = lo
   } finally {
     root.close();
   }
+}
+
+/**
+ * Removes part files no unfinished download owns (a cancel whose delete was cut short by a kill, a
+ * record removed while the agent was down). Run at start-up, before any attempt. Returns the count.
+ */
+export function sweepOrphanParts(rootPath: string, keepIds: Iterable<string>, addon: NativeAddon = loadNativeAddon()): number {
+  const keep = new Set([...keepIds].map(partName));
+  let root: HeldDir;
+  try {
+    root = HeldDir.open(rootPath, addon);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  try {
+    if (root.stat(PARTS_DIR) === null) return 0;
+    const parts = openPartsDir(root);
+    try {
+      for (const name of readdirSync(parts.label)) {
+        if (keep.has(name)) continue;
+        try {
+          if (parts.unlink(name)) removed++;
+        } catch {
+          // not a plain file (nothing ferry made): left for the operator
+        }
+      }
+    } finally {
+      parts.close();
+    }
+  } finally {
+    root.close();
+  }
+  return removed;
 }
 
 /** Hex sha256 of an open file, read from its start (the upload source's descriptor). */

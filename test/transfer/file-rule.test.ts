@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { record } from '../support/records.js';
-import { removePart } from '../../src/transfer/part-file.js';
+import { removePart, sweepOrphanParts } from '../../src/transfer/part-file.js';
 import { attempt, download, makeHarness, partOf, readOut, sha256, type Harness } from './harness.js';
 
 const KiB = 1024;
@@ -74,6 +74,20 @@ describe('part files', () => {
     expect(done.outcome).toBe('completed');
     expect(origin.log.filter((e) => e.path === '/tail.bin').at(-1)?.rangeStart).toBe(64 * KiB);
     expect(readOut(h, 'tail.bin').equals(content)).toBe(true);
+  });
+
+  it('sweeps part files no unfinished transfer owns (a cancel cut short by a kill), keeping the others', async () => {
+    const content = randomBytes(256 * KiB);
+    const route = origin.file('/sweep.bin', content);
+    route.faults.push({ dropAfterBytes: 64 * KiB }, { dropAfterBytes: 64 * KiB });
+    const kept = download(origin.url('/sweep.bin'), 'sweep/kept.bin');
+    const orphan = download(origin.url('/sweep.bin'), 'sweep/orphan.bin');
+    await attempt(h, kept);
+    await attempt(h, orphan);
+    expect(existsSync(partOf(h, orphan))).toBe(true);
+    expect(sweepOrphanParts(h.root, [kept.id])).toBeGreaterThanOrEqual(1);
+    expect(existsSync(partOf(h, orphan))).toBe(false);
+    expect(statSync(partOf(h, kept)).size).toBe(64 * KiB);
   });
 });
 
