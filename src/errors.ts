@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   DEVICE_BUSY: 409,
   DEVICE_TIMEOUT: 504,
   DEVICE_ERROR: 502,
+  DEVICE_IO_ERROR: 502,
   INTERNAL: 500,
 } as const;
 
@@ -78,6 +79,19 @@ export function isFerryError(e: unknown): e is FerryError {
 export function httpStatusFor(code: string): number {
   return (ERROR_CODES as Record<string, number>)[code] ?? 500;
 }
+
+/**
+ * ferryctl's exit status for an error it reports with this code (API.md "Command line"): 3 when the other
+ * end (the agent, or the device `ferryctl smp` talks to) could not be reached, 1 for an error answer.
+ * An error the agent answered is always 1: the agent was reached (see cli/commands/dispatch.ts).
+ */
+export function exitCodeFor(code: string): 1 | 3 {
+  return UNREACHABLE_CODES.has(code) ? 3 : 1;
+}
+
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'DEVICE_NOT_FOUND', 'DEVICE_DISCONNECTED', 'DEVICE_BUSY', 'DEVICE_TIMEOUT', 'DEVICE_IO_ERROR', 'UNAVAILABLE',
+]);
 
 /** Wraps anything thrown into a FerryError, keeping the original as cause. */
 export function asFerryError(e: unknown, fallback: ErrorCode = 'INTERNAL'): FerryError {

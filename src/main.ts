@@ -9,12 +9,13 @@ import { loadConfigFile } from './config/load.js';
 import type { ConditionsSource } from './conditions/snapshot.js';
 import { createStaticConditions } from './conditions/static.js';
 import { createUsageStore } from './queue/usage-store.js';
+import { JobQueue } from './queue/job-queue.js';
 import { TransferStore } from './queue/store.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import type { AttemptRunner } from './scheduler/runner.js';
+import type { Runners } from './scheduler/runner.js';
 import type { Engine } from './transfer/engine.js';
 import { removePart, sweepOrphanParts } from './transfer/part-file.js';
-import { isFinal } from './model/transfer.js';
+import { isFinal } from './model/job.js';
 import { createActions } from './api/actions.js';
 import { ApiServer } from './api/server.js';
 import type { Logger } from './log.js';
@@ -34,7 +35,7 @@ export interface AgentOptions {
 export interface Agent {
   socketPath: string;
   scheduler: Scheduler;
-  store: TransferStore;
+  queue: JobQueue;
   conditions: ConditionsSource;
   config(): Config;
   reload(): { ok: true } | { ok: false; error: string };
@@ -76,12 +77,16 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const store = TransferStore.open(current.stateDir);
   const closers: Array<() => Promise<void> | void> = [() => store.close()];
   try {
-    const swept = sweepOrphanParts(current.transfersRoot, store.all().filter((t) => !isFinal(t.state)).map((t) => t.id));
-    if (swept > 0) log.info({ swept }, 'removed part files no unfinished transfer owns');
-  } catch (e) {
-    log.warn({ err: (e as Error).message }, 'could not sweep the part folder');
-  }
-  try {
+    if (store.unreadable.length > 0) log.error({ ids: store.unreadable }, 'stored transfers that cannot be read were left out of the queue');
+    try {
+      const swept = sweepOrphanParts(current.transfersRoot, store.all().filter((t) => !isFinal(t.state)).map((t) => t.id));
+      if (swept > 0) log.info({ swept }, 'removed part files no unfinished transfer owns');
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'could not sweep the part folder');
+    }
+    // The queue first: every source of work below enqueues through it; jobs a crash left running are
+    // decided again before any trigger adds new ones.
+    const queue = new JobQueue({ store, config, log });
     let conditions: ConditionsSource;
     if (current.conditions.source === 'live') {
       // Loaded only here: a config-driven agent never pays for dbus-next.
@@ -110,10 +115,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     const hw = systemHardware({ onUsbProblem: (e) => log.warn({ component: 'usb', err: (e as Error)?.message ?? String(e) }, 'USB problem') });
     let devices: DeviceSync | null = null;
     let extraRoutes: Route[] = noDeviceRoutes(hw) as Route[];
-    if (current.devices.length > 0 || store.all().some((t) => t.kind === 'device-sync')) {
+    if (current.devices.length > 0 || queue.all().some((t) => t.kind === 'device-sync')) {
       const { DeviceSync } = await import('./sync/device-sync.js');
       const { deviceRoutes } = await import('./sync/device-routes.js');
-      const sync = await DeviceSync.create({ config, hw, log });
+      const sync = await DeviceSync.create({ config, queue, hw, log });
       devices = sync;
       closers.unshift(() => sync.close());
       conditions = sync.wrapConditions(conditions);
@@ -130,38 +135,35 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     closers.unshift(async () => {
       if (engine) await (await engine).close();
     });
-    const http: AttemptRunner = {
-      runAttempt: async (t, signal, cb) => (await loadEngine()).runAttempt(t, signal, cb),
-      probe: async (t, signal) => (await loadEngine()).probe(t, signal),
-      async discard(t) {
-        if (t.direction === 'download') removePart(current.transfersRoot, t.id);
+    const runners: Runners = {
+      http: {
+        runAttempt: async (t, signal, cb) => (await loadEngine()).runAttempt(t, signal, cb),
+        probe: async (t, signal) => (await loadEngine()).probe(t, signal),
+        async discard(t) {
+          if (t.direction === 'download') removePart(current.transfersRoot, t.id);
+        },
       },
+      ...(devices ? { 'device-sync': devices.runner } : {}),
     };
-    const runners: Partial<Record<string, AttemptRunner>> = { http, ...(devices ? { 'device-sync': devices.runner } : {}) };
-    const scheduler = new Scheduler({ store, conditions, runners, config, log });
+    const scheduler = new Scheduler({ queue, conditions, runners, config, log });
 
-    const actions = createActions({ store, scheduler, conditions, config, version: packageVersion() });
+    const actions = createActions({ queue, scheduler, conditions, version: packageVersion() });
     const api = new ApiServer({
       config,
-      routes: { actions, scheduler, store, conditions, startedAtMs: Date.now(), extra: extraRoutes },
+      routes: { actions, queue, conditions, startedAtMs: Date.now(), extra: extraRoutes },
       peerUid: opts.peerUid,
       groupId,
       log,
     });
     scheduler.start();
-    // After start(): jobs a crash left `running` are recovered before device triggers queue new ones.
-    await devices?.attach({
-      queue: store,
-      scheduler,
-      enqueueHttp: async (request, owner) => ({ id: String((await actions.enqueue({ name: owner, uid: -1, admin: false }, request)).id) }),
-    });
+    await devices?.start();
     const socketPath = await api.listen();
-    log.info({ transfers: store.size, states: store.countByState() }, 'queue loaded');
+    log.info({ transfers: queue.size, states: queue.countByState() }, 'queue loaded');
 
     return {
       socketPath,
       scheduler,
-      store,
+      queue,
       conditions,
       config,
       reload() {

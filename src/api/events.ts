@@ -1,30 +1,29 @@
 // GET /v1/events: Server-Sent Events. `transfer` on any change the caller may see (the scheduler already
-// throttles progress to ~2/s per transfer), `conditions` on every snapshot change; a comment line keeps idle
-// streams alive through proxies and lets us notice dead clients.
+// throttles progress to ~2/s per transfer), `removed` when one is deleted, `conditions` on every snapshot
+// change. Events come from the queue after each change is committed, in order, each transfer carrying its
+// `seq`; a comment line keeps idle streams alive through proxies and lets us notice dead clients.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConditionsSource } from '../conditions/snapshot.js';
-import { publicTransfer, type TransferRecord } from '../model/transfer.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import type { Job } from '../model/job.js';
+import { publicTransfer } from '../model/public-transfer.js';
+import type { JobQueue } from '../queue/job-queue.js';
 
 const KEEPALIVE_MS = 15_000;
 
 export function openEventStream(
   req: IncomingMessage,
   res: ServerResponse,
-  src: { scheduler: Scheduler; conditions: ConditionsSource; visible: (t: TransferRecord) => boolean },
+  src: { queue: JobQueue; conditions: ConditionsSource; visible: (t: Job) => boolean },
 ): void {
   const write = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  const onTransfer = (t: TransferRecord) => {
-    if (src.visible(t)) write('transfer', publicTransfer(t));
-  };
-  const onRemoved = (t: TransferRecord) => {
-    if (src.visible(t)) write('removed', { id: t.id });
-  };
   // Subscribe before the client sees the head: a client that subscribes and then reads current
   // state must not miss a change made in between.
-  src.scheduler.on('transfer', onTransfer);
-  src.scheduler.on('removed', onRemoved);
-  const off = src.conditions.onChange((c) => write('conditions', c));
+  const offQueue = src.queue.subscribe((e) => {
+    if (!src.visible(e.job)) return;
+    if (e.type === 'removed') write('removed', { id: e.job.id });
+    else write('transfer', publicTransfer(e.job));
+  });
+  const offConditions = src.conditions.onChange((c) => write('conditions', c));
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   res.flushHeaders();
   write('conditions', src.conditions.current());
@@ -32,9 +31,8 @@ export function openEventStream(
   keepalive.unref();
   const cleanup = () => {
     clearInterval(keepalive);
-    src.scheduler.off('transfer', onTransfer);
-    src.scheduler.off('removed', onRemoved);
-    off();
+    offQueue();
+    offConditions();
   };
   req.on('close', cleanup);
   res.on('close', cleanup);

@@ -1,8 +1,7 @@
 // The route table of API.md: method + path pattern → a thin handler calling an action.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConditionsSource } from '../conditions/snapshot.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
-import type { TransferStore } from '../queue/store.js';
+import type { JobQueue } from '../queue/job-queue.js';
 import type { Actions } from './actions.js';
 import { openEventStream } from './events.js';
 import type { Caller } from './identity.js';
@@ -10,8 +9,7 @@ import { renderMetrics } from './metrics.js';
 
 export interface RouteContext {
   actions: Actions;
-  scheduler: Scheduler;
-  store: TransferStore;
+  queue: JobQueue;
   conditions: ConditionsSource;
   startedAtMs: number;
   /** Extra routes contributed by other parts (devices). */
@@ -61,7 +59,7 @@ export const ROUTES: Route[] = [
     method: 'GET',
     path: '/v1/events',
     handle: ({ ctx, caller, req, res }) => {
-      openEventStream(req, res, { scheduler: ctx.scheduler, conditions: ctx.conditions, visible: (t) => ctx.actions.visible(caller, t) });
+      openEventStream(req, res, { queue: ctx.queue, conditions: ctx.conditions, visible: (t) => ctx.actions.visible(caller, t) });
       return undefined;
     },
   },
@@ -69,7 +67,7 @@ export const ROUTES: Route[] = [
     method: 'GET',
     path: '/v1/metrics',
     handle: ({ ctx }) => ({
-      body: renderMetrics(ctx.store.all(), ctx.conditions.current(), ctx.startedAtMs, Date.now()),
+      body: renderMetrics(ctx.queue.all(), ctx.conditions.current(), ctx.startedAtMs, Date.now()),
       contentType: 'text/plain; version=0.0.4',
     }),
   },

@@ -1,7 +1,7 @@
 // Every policy reason (POLICY.md §4) with its message template, in one module, so the API, CLI, logs and
 // tests speak the same words. Reasons are data, not errors: a stable kebab-case `code` plus a human sentence.
 // Sizes are shown in binary units written the familiar way ("48 MB" = 48 MiB), rates in kbit/s (1000 bit/s).
-import type { Reason } from '../model/transfer.js';
+import type { Reason } from '../model/job.js';
 
 /** Why a transfer waits (or is paused by the policy). */
 export const WAIT_CODES = [

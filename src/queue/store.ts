@@ -4,8 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { TransferRecord } from '../model/transfer.js';
-import { isFinal } from '../model/transfer.js';
+import type { Job } from '../model/job.js';
+import { fromStoredRow } from './stored-job.js';
 import { FerryError } from '../errors.js';
 
 export type Db = Database.Database;
@@ -19,7 +19,9 @@ const SCHEMA_VERSION = 1;
 
 export class TransferStore {
   readonly db: Db;
-  private readonly byId = new Map<string, TransferRecord>();
+  private readonly byId = new Map<string, Job>();
+  /** Rows that could not be read as a job at start (kept in the table, left out of the queue). */
+  readonly unreadable: string[] = [];
   private readonly stmt: {
     upsert: Database.Statement;
     remove: Database.Statement;
@@ -34,10 +36,11 @@ export class TransferStore {
       ),
       remove: db.prepare('DELETE FROM transfers WHERE id = ?'),
     };
-    const rows = db.prepare('SELECT data FROM transfers ORDER BY created_at, rowid').all() as Array<{ data: string }>;
+    const rows = db.prepare('SELECT id, data FROM transfers ORDER BY created_at, rowid').all() as Array<{ id: string; data: string }>;
     for (const r of rows) {
-      const t = JSON.parse(r.data) as TransferRecord;
-      this.byId.set(t.id, t);
+      const t = fromStoredRow(r.data);
+      if (t) this.byId.set(t.id, t);
+      else this.unreadable.push(r.id);
     }
   }
 
@@ -51,11 +54,11 @@ export class TransferStore {
     return new TransferStore(db);
   }
 
-  all(): TransferRecord[] {
+  all(): Job[] {
     return [...this.byId.values()];
   }
 
-  get(id: string): TransferRecord | undefined {
+  get(id: string): Job | undefined {
     return this.byId.get(id);
   }
 
@@ -71,7 +74,7 @@ export class TransferStore {
   }
 
   /** Inserts after checking both quotas, atomically with respect to other inserts. */
-  insert(t: TransferRecord, limits: QuotaLimits): void {
+  insert(t: Job, limits: QuotaLimits): void {
     if (this.byId.size >= limits.total) {
       throw new FerryError('QUOTA_EXCEEDED', `the agent holds ${limits.total} transfers already; remove finished ones first`);
     }
@@ -85,17 +88,18 @@ export class TransferStore {
   }
 
   /** Persists one record (a state change or a progress checkpoint). */
-  put(t: TransferRecord): void {
+  put(t: Job): void {
     this.write(t);
   }
 
-  /** Persists many records in one transaction (a re-decision pass). */
-  putMany(list: TransferRecord[]): void {
-    if (list.length === 0) return;
-    const tx = this.db.transaction((items: TransferRecord[]) => {
-      for (const t of items) this.write(t);
-    });
-    tx(list);
+  /** Replaces the in-memory record only: what a restart re-derives (waiting reasons, live progress). */
+  keep(t: Job): void {
+    this.byId.set(t.id, t);
+  }
+
+  /** Runs `fn` in one SQLite transaction (a decision pass writes many records at once). */
+  transaction(fn: () => void): void {
+    this.db.transaction(fn)();
   }
 
   remove(id: string): boolean {
@@ -110,15 +114,11 @@ export class TransferStore {
     return out;
   }
 
-  unfinished(): TransferRecord[] {
-    return this.all().filter((t) => !isFinal(t.state));
-  }
-
   close(): void {
     if (this.db.open) this.db.close();
   }
 
-  private write(t: TransferRecord): void {
+  private write(t: Job): void {
     this.stmt.upsert.run({ id: t.id, owner: t.owner, state: t.state, createdAt: t.createdAt, data: JSON.stringify(t) });
     this.byId.set(t.id, t);
   }

@@ -4,7 +4,7 @@
 // resume offset is its size, cut back to the last fsynced size recorded (`partBytes`).
 import { finished } from 'node:stream/promises';
 import { createHash, type Hash } from 'node:crypto';
-import type { ResumeState, TransferRecord } from '../model/transfer.js';
+import type { ResumeState, HttpJob } from '../model/job.js';
 import { FerryError } from '../errors.js';
 import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
@@ -40,7 +40,7 @@ function parseLength(v: string | undefined): number | null {
 const isStrong = (etag: string | undefined): etag is string => !!etag && !etag.startsWith('W/');
 
 /** Did the representation change since the stored validators? Only compares what both sides have. */
-function validatorChanged(t: TransferRecord, res: FinalResponse): boolean {
+function validatorChanged(t: HttpJob, res: FinalResponse): boolean {
   const etag = headerOf(res.headers, 'etag');
   if (isStrong(t.resume.etag)) return etag !== t.resume.etag;
   const lm = headerOf(res.headers, 'last-modified');
@@ -49,7 +49,7 @@ function validatorChanged(t: TransferRecord, res: FinalResponse): boolean {
 
 type Pass = { restart: true } | { result: AttemptResult };
 
-export async function runDownload(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
+export async function runDownload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
   // The target's folder is held from here to the rename; a refused target fails before any request.
   const folder = openFolder(ctx.scope, t.path, 'create')!;
   let parts;
@@ -94,7 +94,7 @@ export async function runDownload(t: TransferRecord, ctx: RunContext, ctl: Attem
 type PassContext = RunContext & { folder: Folder };
 
 async function downloadPass(
-  t: TransferRecord,
+  t: HttpJob,
   ctx: PassContext,
   ctl: AttemptControl,
   cb: AttemptCallbacks,
@@ -263,7 +263,7 @@ async function settle(e: unknown, ctl: AttemptControl, part: PartFile, length: n
   return withBytes(failureFromError(e), bytesTransferred);
 }
 
-async function finish(t: TransferRecord, ctx: PassContext, ctl: AttemptControl, part: PartFile, size: number, hash: Hash | null): Promise<AttemptResult> {
+async function finish(t: HttpJob, ctx: PassContext, ctl: AttemptControl, part: PartFile, size: number, hash: Hash | null): Promise<AttemptResult> {
   ctl.pauseWatchdog();
   try {
     if (hash && t.sha256) {

@@ -8,7 +8,7 @@ import { HeldDir, isDirMode, isFileMode, isLinkMode } from '../system/held-dir.j
 import { FdFile } from '../system/fd-file.js';
 import { loadNativeAddon, type NativeAddon, type NativeStat } from '../system/native.js';
 import { may, mayReplaceIn, type Credentials } from './access-rights.js';
-import type { TransferAccess } from '../model/transfer.js';
+import type { TransferAccess } from '../model/job.js';
 
 const { O_RDONLY, O_NONBLOCK, O_NOCTTY } = constants;
 

@@ -204,3 +204,10 @@ export async function hashOpenFile(file: FdFile): Promise<string> {
     pos += bytesRead;
   }
 }
+
+/** Hex sha256 of a whole file by path (device pushes read the agent's own files by path). */
+export async function hashFile(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}

@@ -2,10 +2,10 @@
 // same target answers 409 PATH_BUSY at enqueue. Part files are per transfer id anyway, so this rule
 // is about meaning (which of two versions would win the rename), not about torn bytes.
 import { FerryError } from '../errors.js';
-import { isFinal, type TransferRecord } from '../model/transfer.js';
+import { isFinal, type Job } from '../model/job.js';
 
 /** Throws PATH_BUSY when another unfinished download targets `t.path`. Call right before inserting. */
-export function assertPathFree(all: Iterable<TransferRecord>, t: Pick<TransferRecord, 'id' | 'path' | 'direction'>): void {
+export function assertPathFree(all: Iterable<Job>, t: Pick<Job, 'id' | 'path' | 'direction'>): void {
   if (t.direction !== 'download') return;
   for (const o of all) {
     if (o.id !== t.id && o.direction === 'download' && o.path === t.path && !isFinal(o.state)) {

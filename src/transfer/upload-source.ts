@@ -2,7 +2,7 @@
 // rights checked (file-scope.ts), matched against sha256 when given, then read from that descriptor
 // in large chunks by every request of the attempt (each redirect hop, each tus PATCH): no re-open, so
 // nothing can be swapped in between the check and the send.
-import type { TransferRecord } from '../model/transfer.js';
+import type { HttpJob } from '../model/job.js';
 import { FerryError, isFerryError } from '../errors.js';
 import type { FdFile } from '../system/fd-file.js';
 import type { AttemptResult, RunContext } from './attempt.js';
@@ -25,7 +25,7 @@ export interface Source {
 }
 
 /** The opened source, or the failed result that ends the attempt (missing, refused, checksum mismatch). */
-export async function checkSource(t: TransferRecord, ctx: RunContext, ctl: AttemptControl): Promise<Source | { result: AttemptResult }> {
+export async function checkSource(t: HttpJob, ctx: RunContext, ctl: AttemptControl): Promise<Source | { result: AttemptResult }> {
   let src: Source;
   try {
     const { file, stat } = openSource(ctx.scope, t.path);

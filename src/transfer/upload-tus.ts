@@ -4,7 +4,7 @@
 // and an upload is only continued for the same source file (dev:ino:size:mtime) it was created for.
 // The Location is held to the redirect rules (origin-rules.ts); credentials stay with the client's origin.
 import path from 'node:path';
-import type { TransferRecord } from '../model/transfer.js';
+import type { HttpJob } from '../model/job.js';
 import { FerryError } from '../errors.js';
 import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
@@ -22,7 +22,7 @@ class Stop {
   constructor(readonly failure: Failure) {}
 }
 
-export async function runTusUpload(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
+export async function runTusUpload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
   const src = await checkSource(t, ctx, ctl);
   if ('result' in src) return src.result;
   try {
@@ -32,7 +32,7 @@ export async function runTusUpload(t: TransferRecord, ctx: RunContext, ctl: Atte
   }
 }
 
-async function upload(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks, src: Source): Promise<AttemptResult> {
+async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks, src: Source): Promise<AttemptResult> {
   const { size } = src;
   let confirmed = 0;
   const creation = new URL(t.url);

@@ -7,21 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { missingCommand, missingRoot, prerequisite } from '../support/prerequisites.js';
 
 const SYSTEMD_DIR = fileURLToPath(new URL('../../systemd/', import.meta.url));
 const UNIT = join(SYSTEMD_DIR, 'ferry.service');
 const MAX_EXPOSURE = 3.0;
 
-function hasTool(name: string): boolean {
-  return spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-const haveAnalyze = hasTool('systemd-analyze');
-if (!haveAnalyze) console.warn('skipping unit checks: systemd-analyze not installed (Debian package "systemd")');
-const haveSysusers = hasTool('systemd-sysusers') && hasTool('systemd-tmpfiles');
-const isRoot = process.getuid?.() === 0;
-if (!haveSysusers || !isRoot) {
-  console.warn('skipping sysusers/tmpfiles check: needs systemd-sysusers, systemd-tmpfiles and root (tmpfiles chowns)');
-}
+const haveAnalyze = prerequisite('unit checks', missingCommand('systemd-analyze')) === null;
+const haveSysusers =
+  prerequisite(
+    'sysusers/tmpfiles check',
+    missingCommand('systemd-sysusers') ?? missingCommand('systemd-tmpfiles') ?? missingRoot('tmpfiles chowns'),
+  ) === null;
 
 const scratch: string[] = [];
 function tempDir(): string {
@@ -103,7 +100,7 @@ describe.skipIf(!haveAnalyze)('systemd/ferry.service', () => {
   });
 });
 
-describe.skipIf(!haveSysusers || !isRoot)('systemd/ferry.sysusers and ferry.tmpfiles', () => {
+describe.skipIf(!haveSysusers)('systemd/ferry.sysusers and ferry.tmpfiles', () => {
   it('create the ferry user and groups, the state and config directories with their modes', () => {
     const root = tempDir();
     mkdirSync(join(root, 'etc'));

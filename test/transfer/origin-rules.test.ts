@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { startTusOrigin, type TusOrigin } from '../support/tus-origin.js';
 import { record } from '../support/records.js';
-import type { TransferRecord } from '../../src/model/transfer.js';
+import type { HttpJob } from '../../src/model/job.js';
 import { checkNextPlace, classOf } from '../../src/transfer/origin-rules.js';
 import { isFerryError } from '../../src/errors.js';
 import { attempt, download, makeHarness, sha256, type Harness } from './harness.js';
@@ -140,7 +140,7 @@ describe('tus resume', () => {
     const v1 = randomBytes(512 * KiB);
     const v2 = randomBytes(512 * KiB);
     source('t/same-size.bin', v1);
-    const t: TransferRecord = record('tus-rw', 'a', { url: tus.url, path: 't/same-size.bin', method: 'POST', direction: 'upload', protocol: 'tus' });
+    const t: HttpJob = record('tus-rw', 'a', { url: tus.url, path: 't/same-size.bin', method: 'POST', direction: 'upload', protocol: 'tus' });
     tus.dropNextPatchAfter(128 * KiB);
     expect((await attempt(h, t)).outcome).toBe('retry');
     const firstUrl = t.resume.tusUrl!;

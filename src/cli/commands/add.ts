@@ -2,6 +2,7 @@
 // POSTs it, and with --wait follows it to its end (exit 0 completed, 1 failed/cancelled).
 // Only what the user set is sent, so the agent's defaults apply to everything else.
 import { UsageError, choiceOption, flagOption, stringOption, stringsOption, type OptionValues } from '../args.js';
+import { PREFERENCES } from '../../model/job.js';
 import type { TransferRequest } from '../client.js';
 import { noteWords } from '../format/transfer.js';
 import type { Command } from './command.js';
@@ -89,7 +90,7 @@ export function buildRequest(positionals: readonly string[], values: OptionValue
   if (protocol !== undefined) req.protocol = protocol;
   const headers = parseHeaders(stringsOption(values, 'header'));
   if (headers) req.headers = headers;
-  const prefs = choiceOption(values, 'preferences', ['none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery'], 'add');
+  const prefs = choiceOption(values, 'preferences', PREFERENCES, 'add');
   if (prefs !== undefined) req.preferences = prefs;
   const constraints: NonNullable<TransferRequest['constraints']> = {};
   for (const [flag, key] of Object.entries(CONSTRAINT_FLAGS)) if (flagOption(values, flag)) constraints[key] = true;

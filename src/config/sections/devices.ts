@@ -1,11 +1,8 @@
 // Locally attached devices to sync with (POLICY.md §6): how to reach each one, which protocol it speaks
 // (`smp` = MCUmgr, `lines` = line-oriented serial capture), what to pull and push, and when.
 // Cross-field rules (a serial transport needs a path or a USB id…) are checked by src/sync/device-config.ts.
-import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
-
-const oneOf = <const T extends string>(v: readonly T[], opts: { default?: T; description?: string } = {}): TUnion<TLiteral<T>[]> =>
-  Type.Union(v.map((x) => Type.Literal(x)), opts);
-const PREFERENCES = ['none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery'] as const;
+import { Type, type Static } from '@sinclair/typebox';
+import { ConstraintsSchema, oneOf, PreferencesSchema } from './job-fields.js';
 const HexId = Type.String({ pattern: '^[0-9a-fA-F]{4}$', description: 'USB id as 4 hex digits, e.g. "2fe3".' });
 
 export const DeviceTransport = Type.Object(
@@ -44,18 +41,8 @@ export const DeviceUpload = Type.Object(
     method: oneOf(['PUT', 'POST'], { default: 'PUT' }),
     protocol: oneOf(['plain', 'tus'], { default: 'plain' }),
     headers: Type.Record(Type.String(), Type.String(), { default: {} }),
-    preferences: oneOf(PREFERENCES, { default: 'allowBattery' }),
-    constraints: Type.Optional(
-      Type.Object(
-        {
-          unmetered: Type.Optional(Type.Boolean()),
-          charging: Type.Optional(Type.Boolean()),
-          batteryNotLow: Type.Optional(Type.Boolean()),
-          storageNotLow: Type.Optional(Type.Boolean()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    preferences: PreferencesSchema({ default: 'allowBattery' }),
+    constraints: Type.Optional(ConstraintsSchema),
   },
   { additionalProperties: false },
 );
@@ -111,7 +98,7 @@ export const DeviceEntry = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     budgetS: Type.Number({ exclusiveMinimum: 0, default: 180, description: 'Time budget of one sync session (attempt).' }),
-    preferences: oneOf(PREFERENCES, { default: 'allowBattery', description: 'Power preferences of sync jobs (network rules do not apply).' }),
+    preferences: PreferencesSchema({ default: 'allowBattery', description: 'Power preferences of sync jobs (network rules do not apply).' }),
     retry: Type.Object(
       {
         initialDelayS: Type.Number({ minimum: 0, default: 2 }),

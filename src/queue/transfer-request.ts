@@ -5,11 +5,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Config } from '../config/schema.js';
 import { FerryError } from '../errors.js';
-import { newJobState, type Direction, type Method, type TransferRecord } from '../model/transfer.js';
+import { ConstraintsSchema, PreferencesSchema } from '../config/sections/job-fields.js';
+import { newJobState, type Direction, type HttpJob, type Method } from '../model/job.js';
 import { checkEnqueue } from '../policy/decide.js';
 import { openScope, openSource, probeTarget } from '../transfer/file-scope.js';
 import { checkHeaders, checkUrl } from '../transfer/request-checks.js';
-import type { Caller } from './identity.js';
+import type { Principal } from '../model/principal.js';
 import { resolveClientPath } from './client-path.js';
 
 const lit = <T extends string>(...v: T[]) => Type.Union(v.map((x) => Type.Literal(x)));
@@ -22,18 +23,8 @@ export const TransferRequestSchema = Type.Object(
     path: Type.String({ minLength: 1, maxLength: 4096 }),
     protocol: Type.Optional(lit('plain', 'tus')),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-    preferences: Type.Optional(lit('none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery')),
-    constraints: Type.Optional(
-      Type.Object(
-        {
-          unmetered: Type.Optional(Type.Boolean()),
-          charging: Type.Optional(Type.Boolean()),
-          batteryNotLow: Type.Optional(Type.Boolean()),
-          storageNotLow: Type.Optional(Type.Boolean()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    preferences: Type.Optional(PreferencesSchema()),
+    constraints: Type.Optional(ConstraintsSchema),
     userInitiated: Type.Optional(Type.Boolean()),
     expedited: Type.Optional(Type.Boolean()),
     sha256: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9a-fA-F]{64}$' }), Type.Null()])),
@@ -85,8 +76,8 @@ function methodAndDirection(req: TransferRequest): { method: Method; direction: 
 }
 
 /** Validates everything that can be known at enqueue and builds the record (state `queued`). */
-export async function buildTransfer(body: unknown, caller: Caller, cfg: Config, now: Date): Promise<TransferRecord> {
-  const owner = caller.name;
+export async function buildTransfer(body: unknown, by: Principal, cfg: Config, now: Date): Promise<HttpJob> {
+  const owner = by.name;
   const req = parseTransferRequest(body);
   checkUrl(req.url);
   const headers = req.headers ?? {};
@@ -96,7 +87,7 @@ export async function buildTransfer(body: unknown, caller: Caller, cfg: Config, 
   if (protocol === 'tus' && direction !== 'upload') {
     throw new FerryError('INVALID_FIELD', 'the tus protocol is for uploads', { field: 'protocol' });
   }
-  const { rel, access } = await resolveClientPath(cfg.transfersRoot, caller, req.path);
+  const { rel, access } = await resolveClientPath(cfg.transfersRoot, by, req.path);
   let totalBytes: number | null = null;
   // The same checks an attempt makes, with the caller's rights, so a refusal is a 4xx now.
   const scope = openScope(cfg.transfersRoot, access);
@@ -116,7 +107,7 @@ export async function buildTransfer(body: unknown, caller: Caller, cfg: Config, 
   }
   const d = cfg.transfers.defaultRetry;
   const iso = now.toISOString();
-  const t: TransferRecord = {
+  const t: HttpJob = {
     id: randomUUID(),
     kind: 'http',
     owner,
@@ -146,7 +137,6 @@ export async function buildTransfer(body: unknown, caller: Caller, cfg: Config, 
     tag: req.tag ?? null,
     ...newJobState(iso),
     totalBytes,
-    device: null,
     access,
   };
   const rejected = checkEnqueue(t, cfg.policy);
