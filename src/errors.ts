@@ -17,6 +17,13 @@ export const ERROR_CODES = {
   TOO_LARGE: 400,
   INVALID_JSON: 400,
   CONFIG_INVALID: 400,
+  // the HTTP layer of the control API (answered from the parser, before any route)
+  MALFORMED_HTTP: 400,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
+  /** The client closed its connection mid-request: logged, never answered. */
+  CLIENT_GONE: 400,
+  TOO_MANY_STREAMS: 429,
   // access and lookup
   FORBIDDEN: 403,
   UNKNOWN_CLIENT: 403,

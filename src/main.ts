@@ -13,6 +13,12 @@ import { JobQueue } from './queue/job-queue.js';
 import { TransferStore } from './queue/store.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Runners } from './scheduler/runner.js';
+import { createCostContext } from './policy/cost-rules.js';
+import { bandwidthLimit } from './policy/bandwidth-rules.js';
+import { dayBounds, localDay } from './policy/windows.js';
+import { createUsageLedger } from './queue/usage-ledger.js';
+import { createThrottle } from './transfer/throttle.js';
+import { renderUsageMetrics, usageRoutes } from './api/usage-routes.js';
 import type { Engine } from './transfer/engine.js';
 import { removePart, sweepOrphanParts } from './transfer/part-file.js';
 import { isFinal } from './model/job.js';
@@ -76,6 +82,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   await mkdir(current.transfersRoot, { recursive: true, mode: 0o750 });
   const store = TransferStore.open(current.stateDir);
   const closers: Array<() => Promise<void> | void> = [() => store.close()];
+  // Windows and usage days are local wall-clock time: the configured zone or the system's (TZ).
+  const zone = (): string => current.policy.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   try {
     if (store.unreadable.length > 0) log.error({ ids: store.unreadable }, 'stored transfers that cannot be read were left out of the queue');
     try {
@@ -88,6 +96,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     // decided again before any trigger adds new ones.
     const queue = new JobQueue({ store, config, log });
     let conditions: ConditionsSource;
+    const dataPlanCounters = createUsageStore(store.db);
     if (current.conditions.source === 'live') {
       // Loaded only here: a config-driven agent never pays for dbus-next.
       const { openSystemBus } = await import('./conditions/open-bus.js');
@@ -98,7 +107,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         sysfsRoot: current.conditions.sysfsRoot,
         transfersRoot: current.transfersRoot,
         config: current.conditions,
-        usage: createUsageStore(store.db),
+        usage: dataPlanCounters,
         log,
       });
       closers.unshift(async () => {
@@ -125,12 +134,27 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       extraRoutes = deviceRoutes(sync) as Route[];
     }
 
+    // Byte accounting and bandwidth limits: every HTTP body chunk passes one pacer per attempt.
+    const ledger = createUsageLedger({
+      db: store.db,
+      now: Date.now,
+      dayOf: (ms) => dayBounds(ms, zone()),
+      link: () => conditions.current().network,
+      flushEveryMs: current.transfers.checkpointMs,
+    });
+    closers.splice(closers.length - 1, 0, () => ledger.close()); // written before the store closes
+    const throttle = createThrottle({
+      limitFor: (t) => bandwidthLimit(t, conditions.current().network.kind, current.policy, Date.now(), zone()),
+      onBytes: (t, direction, n) => ledger.count(t.owner, direction, n),
+      onAttemptEnd: () => ledger.flush(),
+    });
+
     // The HTTP engine (undici, ~20 MB resident) is loaded with the first transfer, so an idle gateway
     // agent stays small; it is created once and kept.
     let engine: Promise<Engine> | null = null;
     const loadEngine = (): Promise<Engine> =>
       (engine ??= import('./transfer/engine.js').then(({ createEngine }) =>
-        createEngine({ transfers: current.transfers, transfersRoot: current.transfersRoot, log }),
+        createEngine({ transfers: current.transfers, transfersRoot: current.transfersRoot, log, throttle }),
       ));
     closers.unshift(async () => {
       if (engine) await (await engine).close();
@@ -145,12 +169,21 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       },
       ...(devices ? { 'device-sync': devices.runner } : {}),
     };
-    const scheduler = new Scheduler({ queue, conditions, runners, config, log });
+    const costContext = (now: number) =>
+      createCostContext({ policy: current.policy, clients: current.clients, now, zone: zone(), usedToday: ledger.usedToday });
+    const scheduler = new Scheduler({ queue, conditions, runners, config, log, costContext });
 
     const actions = createActions({ queue, scheduler, conditions, version: packageVersion() });
     const api = new ApiServer({
       config,
-      routes: { actions, queue, conditions, startedAtMs: Date.now(), extra: extraRoutes },
+      routes: {
+        actions,
+        queue,
+        conditions,
+        startedAtMs: Date.now(),
+        extra: [...extraRoutes, ...usageRoutes({ ledger, interfaces: () => dataPlanCounters.all(), dayOf: (ms) => localDay(ms, zone()) })],
+        metricsExtra: () => renderUsageMetrics(ledger),
+      },
       peerUid: opts.peerUid,
       groupId,
       log,

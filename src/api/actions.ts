@@ -6,7 +6,7 @@ import type { Job } from '../model/job.js';
 import { publicTransfer } from '../model/public-transfer.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
-import { canSee, type Caller } from './identity.js';
+import { canSee, checkRequestRights, type Caller } from './identity.js';
 
 export interface ActionDeps {
   queue: JobQueue;
@@ -31,6 +31,7 @@ export function createActions(deps: ActionDeps) {
     conditions: () => deps.conditions.current(),
 
     async enqueue(caller: Caller, body: unknown) {
+      checkRequestRights(caller, body);
       const t = await deps.queue.enqueueTransfer(caller, body);
       // The scheduler has decided it meanwhile: answer with what it is now.
       return publicTransfer(deps.queue.get(t.id) ?? t);

@@ -25,6 +25,7 @@ export interface TransferRequest {
   expedited?: boolean;
   sha256?: string;
   tag?: string;
+  window?: string;
 }
 
 export interface Health {

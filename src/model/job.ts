@@ -89,6 +89,8 @@ export interface JobBase {
   retry: RetryPolicy;
   periodicMinutes: number | null;
   tag: string | null;
+  /** A named window of policy.windows the job runs in (null: any time). */
+  window: string | null;
   state: JobState;
   reasons: Reason[];
   bytesTransferred: number;

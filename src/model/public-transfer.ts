@@ -38,6 +38,7 @@ export function publicTransfer(t: Job): PublicTransfer {
     periodicMinutes: t.periodicMinutes,
     nextAttemptAt: t.nextAttemptAt,
     tag: t.tag,
+    window: t.window,
     seq: t.seq,
     ...(t.kind === 'device-sync' ? { device: deviceView(t.device) } : {}),
   };

@@ -1,4 +1,5 @@
 // Rules for every kind of job: power, the client's constraints, and backoff (POLICY.md §3, §6).
+import { costHold } from './cost-rules.js';
 import { reason } from './reasons.js';
 import type { Rule } from './rule.js';
 import { allowsBattery } from './size-rules.js';
@@ -24,7 +25,18 @@ export const constraints: Rule = (t, { c, p }, out) => {
   if (cs.storageNotLow && c.storage.low) out.push(reason('storage-low', { freeBytes: c.storage.freeBytes }));
 };
 
-export const backoff: Rule = (t, { now }, out) => {
+/** Time windows and client quotas (cost-rules.ts), for every kind of job. */
+export const costControls: Rule = (t, ctx, out) => {
+  if (!ctx.cost) return;
+  const held = costHold(t, ctx.c, ctx.p, ctx.cost);
+  if (!held) return;
+  out.push(...held.reasons);
+  if (held.until != null) ctx.holdUntil = held.until;
+};
+
+export const backoff: Rule = (t, { now, holdUntil }, out) => {
   if (t.nextAttemptAt === null) return;
-  if (Date.parse(t.nextAttemptAt) > now) out.push(reason('backoff-until', { untilIso: t.nextAttemptAt }));
+  const until = Date.parse(t.nextAttemptAt);
+  // A nextAttemptAt no later than the cost hold's end is that hold's own (Decision.until), not a backoff.
+  if (until > now && !(holdUntil !== undefined && until <= holdUntil)) out.push(reason('backoff-until', { untilIso: t.nextAttemptAt }));
 };

@@ -1,10 +1,11 @@
 // The transfer policy of POLICY.md §3 and §6 as one pure function: given a job, the conditions, the config
 // and the time, say run, wait (with every reason that holds) or fail. Each kind of job has its ordered
-// list of rules; reasons come in a fixed order: network, presence, power, size, constraints, backoff,
-// running checks. No I/O, no clock reads; cheap enough to re-decide every queued job on each change.
+// list of rules; reasons come in a fixed order: network, presence, power, size, constraints, cost controls
+// (windows, quotas), backoff, running checks. No I/O, no clock reads; cheap enough to re-decide every queued job on each change.
 import type { Conditions } from '../conditions/snapshot.js';
 import type { Preferences, Reason } from '../model/job.js';
-import { backoff, constraints, needsExternalPower } from './common-rules.js';
+import { backoff, constraints, costControls, needsExternalPower } from './common-rules.js';
+import type { CostContext } from './cost-rules.js';
 import { devicePresent } from './device-rules.js';
 import { batteryUploadCap, network, runningAttempt } from './http-rules.js';
 import type { PolicyConfig, PolicyTransfer, Rule, RuleContext, RunStats } from './rule.js';
@@ -17,13 +18,14 @@ export type { PolicyConfig, PolicyTransfer, RunStats } from './rule.js';
 export type Decision =
   | { action: 'run' }
   /** `switchPreferences`: the policy narrowed the preferences (large download on cellular); record it. */
-  | { action: 'wait'; reasons: Reason[]; switchPreferences?: Preferences }
+  /** `until`: the cost rules' hold ends by itself then (window opening, new day); record it as nextAttemptAt. */
+  | { action: 'wait'; reasons: Reason[]; switchPreferences?: Preferences; until?: number }
   | { action: 'fail'; reason: Reason };
 
 /** The rules of each kind of job, in the order their reasons are listed. */
 export const RULES: Readonly<Record<PolicyTransfer['kind'], readonly Rule[]>> = {
-  http: [network, needsExternalPower, batteryUploadCap, constraints, backoff, runningAttempt],
-  'device-sync': [devicePresent, needsExternalPower, constraints, backoff],
+  http: [network, needsExternalPower, batteryUploadCap, constraints, costControls, backoff, runningAttempt],
+  'device-sync': [devicePresent, needsExternalPower, constraints, costControls, backoff],
 };
 
 const RUN: Decision = Object.freeze({ action: 'run' }) as Decision;
@@ -32,12 +34,25 @@ const RUN: Decision = Object.freeze({ action: 'run' }) as Decision;
  * Decides one job. `run` is given for a job that is running now; `othersWaiting` says whether runnable
  * work is held by the concurrency limit.
  */
-export function decide(t: PolicyTransfer, c: Conditions, p: PolicyConfig, now: number, run?: RunStats, othersWaiting = false): Decision {
+export function decide(
+  t: PolicyTransfer,
+  c: Conditions,
+  p: PolicyConfig,
+  now: number,
+  run?: RunStats,
+  othersWaiting = false,
+  cost?: CostContext,
+): Decision {
   const fail = failReason(t, p);
   if (fail !== null) return { action: 'fail', reason: fail };
-  const ctx: RuleContext = { c, p, now, run, othersWaiting };
+  const ctx: RuleContext = { c, p, now, run, othersWaiting, cost };
   const reasons: Reason[] = [];
   for (const rule of RULES[t.kind]) rule(t, ctx, reasons);
   if (reasons.length === 0) return RUN;
-  return ctx.switchPreferences === undefined ? { action: 'wait', reasons } : { action: 'wait', reasons, switchPreferences: ctx.switchPreferences };
+  return {
+    action: 'wait',
+    reasons,
+    ...(ctx.switchPreferences !== undefined ? { switchPreferences: ctx.switchPreferences } : {}),
+    ...(ctx.holdUntil !== undefined ? { until: ctx.holdUntil } : {}),
+  };
 }

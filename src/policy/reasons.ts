@@ -23,6 +23,8 @@ export const WAIT_CODES = [
   'window-exhausted',
   'concurrency-limit',
   'device-disconnected',
+  'outside-window',
+  'client-quota',
 ] as const;
 
 /** Why a transfer fails (or is rejected at enqueue): no change of conditions could let it run. */
@@ -56,6 +58,14 @@ export interface ReasonParams {
   freeBytes?: number | null;
   /** concurrency-limit */
   limit?: number;
+  /** outside-window: the window's name; client-quota: the client's name. */
+  windowName?: string;
+  client?: string;
+  /** outside-window, client-quota: when it may run again (epoch ms), null when not within a week. */
+  opensAtMs?: number | null;
+  /** client-quota: bytes the client moved today on this network, and its daily allowance. */
+  usedBytes?: number;
+  limitBytes?: number;
 }
 
 type Template = (p: ReasonParams) => string;
@@ -137,6 +147,13 @@ export const REASON_TEMPLATES: Readonly<Record<ReasonCode, Template>> = {
   'concurrency-limit': (p) =>
     `waits for a free slot: ${p.limit ?? '?'} transfer${p.limit === 1 ? '' : 's'} already running (the limit)`,
   'device-disconnected': () => 'waits for the device to connect',
+  'outside-window': (p) =>
+    `waits for the window "${p.windowName ?? '?'}"` +
+    (p.network ? ` (${p.network} background work runs only inside it)` : '') +
+    `: ${p.opensAtMs == null ? 'it does not open within a week' : `it opens at ${new Date(p.opensAtMs).toISOString()}`}`,
+  'client-quota': (p) =>
+    `waits: client "${p.client ?? '?'}" moved ${formatSize(p.usedBytes ?? 0)} of its ${formatSize(p.limitBytes ?? 0)} daily ` +
+    `${p.network ?? ''} allowance today; background work resumes ${p.opensAtMs == null ? 'tomorrow' : `at ${new Date(p.opensAtMs).toISOString()}`}`,
   'too-large-for-any-cap': (p) => {
     const { size, cap } = sizeVsCap(p);
     return `cannot run: ${size} is over the largest upload cap (${cap}, Wi-Fi or Ethernet on external power)`;

@@ -3,6 +3,7 @@
 import type { Config } from '../config/schema.js';
 import type { Conditions } from '../conditions/snapshot.js';
 import type { JobBase, Preferences, Reason } from '../model/job.js';
+import type { CostContext } from './cost-rules.js';
 
 export type PolicyConfig = Config['policy'];
 
@@ -15,7 +16,11 @@ export interface RunStats {
 type PolicyFields = Pick<
   JobBase,
   'direction' | 'totalBytes' | 'bytesTransferred' | 'preferences' | 'constraints' | 'userInitiated' | 'expedited' | 'nextAttemptAt' | 'state' | 'createdAt'
->;
+> & {
+  /** Cost rules (client quota, named window); absent in callers that do not apply them. */
+  owner?: string;
+  window?: string | null;
+};
 
 /** What the rules read of a job: the common fields, and for device jobs the device they need. */
 export type PolicyTransfer = PolicyFields & ({ kind: 'http' } | { kind: 'device-sync'; device?: { id: string } });
@@ -30,6 +35,10 @@ export interface RuleContext {
   othersWaiting: boolean;
   /** Set by a rule that narrows the job's preferences (a large download on cellular). */
   switchPreferences?: Preferences;
+  /** The operator's cost rules for this pass (windows, quotas); absent where they do not apply. */
+  cost: CostContext | undefined;
+  /** Set by the cost rules: their hold ends by itself then (a window opens, a new day starts). */
+  holdUntil?: number;
 }
 
 export type Rule = (t: PolicyTransfer, ctx: RuleContext, out: Reason[]) => void;

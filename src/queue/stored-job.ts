@@ -15,8 +15,9 @@ function isCommon(r: Row): boolean {
     isNum(r.bytesTransferred) && isNum(r.attempts) && isNum(r.seq) && (r.totalBytes === null || isNum(r.totalBytes)) &&
     isObj(r.constraints) && isObj(r.retry) && isObj(r.resume) && Array.isArray(r.reasons) && Array.isArray(r.warnings) &&
     isTime(r.createdAt) && isTime(r.updatedAt) && (r.nextAttemptAt === null || isTime(r.nextAttemptAt)) &&
-    // A period that no clock can add is a poison record (it once stopped the agent at every start).
-    (r.periodicMinutes === null || (isNum(r.periodicMinutes) && r.periodicMinutes >= 1 && r.periodicMinutes <= 525_600))
+    // Out-of-range values (a period no clock can add) are kept: such a job fails alone when it is settled.
+    (r.periodicMinutes === null || isNum(r.periodicMinutes)) &&
+    (r.window === null || isStr(r.window))
   );
 }
 
@@ -38,7 +39,7 @@ export function fromStoredRow(data: string): Job | null {
   }
   if (!isObj(parsed)) return null;
   // Fields added after the first schema get their defaults.
-  const r: Row = { seq: 0, resume: {}, lastError: null, nextAttemptAt: null, periodicMinutes: null, ...parsed };
+  const r: Row = { seq: 0, resume: {}, lastError: null, nextAttemptAt: null, periodicMinutes: null, window: null, ...parsed };
   if (r.kind === 'device-sync') {
     // Before the typed job model, device jobs carried empty HTTP fields.
     delete r.headers;

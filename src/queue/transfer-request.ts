@@ -12,6 +12,8 @@ import { openScope, openSource, probeTarget } from '../transfer/file-scope.js';
 import { checkHeaders, checkUrl } from '../transfer/request-checks.js';
 import type { Principal } from '../model/principal.js';
 import { resolveClientPath } from './client-path.js';
+import { attemptsField, minutesField, retryDelayField } from '../config/sections/ranges.js';
+import { checkNoControls, checkWellFormed } from './text-checks.js';
 
 const lit = <T extends string>(...v: T[]) => Type.Union(v.map((x) => Type.Literal(x)));
 
@@ -32,15 +34,16 @@ export const TransferRequestSchema = Type.Object(
       Type.Object(
         {
           backoff: Type.Optional(lit('exponential', 'linear')),
-          initialDelayS: Type.Optional(Type.Number({ minimum: 0, maximum: 86400 })),
-          maxDelayS: Type.Optional(Type.Number({ minimum: 0, maximum: 7 * 86400 })),
-          maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          initialDelayS: Type.Optional(retryDelayField()),
+          maxDelayS: Type.Optional(retryDelayField()),
+          maxAttempts: Type.Optional(attemptsField()),
         },
         { additionalProperties: false },
       ),
     ),
-    periodicMinutes: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    periodicMinutes: Type.Optional(Type.Union([minutesField(), Type.Null()])),
     tag: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+    window: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -52,8 +55,16 @@ export function parseTransferRequest(body: unknown): TransferRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new FerryError('BAD_REQUEST', 'the body must be a JSON object');
   }
+  // Other ways in (the fleet bridge, device triggers) do not pass the socket's body reader.
+  checkWellFormed(body);
   const errors = [...Value.Errors(TransferRequestSchema, body)];
-  if (errors.length === 0) return body as TransferRequest;
+  if (errors.length === 0) {
+    const req = body as TransferRequest;
+    checkNoControls(req.url, 'url');
+    checkNoControls(req.path, 'path');
+    checkNoControls(req.tag, 'tag');
+    return req;
+  }
   const first = errors[0]!;
   const field = first.path.slice(1).replace(/\//g, '.') || '(body)';
   const unknown = /Unexpected property/.test(first.message);
@@ -105,6 +116,9 @@ export async function buildTransfer(body: unknown, by: Principal, cfg: Config, n
   if (req.periodicMinutes != null && req.periodicMinutes < cfg.policy.periodicMinMinutes) {
     throw new FerryError('INVALID_FIELD', `periodicMinutes must be at least ${cfg.policy.periodicMinMinutes}`, { field: 'periodicMinutes' });
   }
+  if (req.window != null && !Object.hasOwn(cfg.policy.windows, req.window)) {
+    throw new FerryError('INVALID_FIELD', `no window "${req.window}" in policy.windows`, { field: 'window' });
+  }
   const d = cfg.transfers.defaultRetry;
   const iso = now.toISOString();
   const t: HttpJob = {
@@ -135,6 +149,7 @@ export async function buildTransfer(body: unknown, by: Principal, cfg: Config, n
     },
     periodicMinutes: req.periodicMinutes ?? null,
     tag: req.tag ?? null,
+    window: req.window ?? null,
     ...newJobState(iso),
     totalBytes,
     access,

@@ -4,19 +4,21 @@
 // Invariant: a job is `running` exactly while it has an entry in `active`.
 import type { Config } from '../config/schema.js';
 import type { ConditionsSource } from '../conditions/snapshot.js';
-import { FerryError } from '../errors.js';
+import { asFerryError, FerryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactUrl } from '../log.js';
 import type { AttemptResult } from '../model/attempt.js';
 import type { DeviceSyncResult, Job, Reason } from '../model/job.js';
 import { isFinal } from '../model/job.js';
+import type { CostContext } from '../policy/cost-rules.js';
 import { compareForRun, decide, selectToRun, type RunStats } from '../policy/decide.js';
 import { reason } from '../policy/reasons.js';
 import type { JobQueue, QueueEvent } from '../queue/job-queue.js';
 import type { JobEventName } from '../model/transitions.js';
 import { ProgressTracker } from './progress.js';
 import type { AttemptCallbacks, Runners, StopCause } from './runner.js';
-import { isoAt, settle } from './settle.js';
+import { isoAt } from './iso-time.js';
+import { settle, type Settled } from './settle.js';
 import { SizeProbe } from './size-probe.js';
 
 export interface SchedulerDeps {
@@ -26,6 +28,8 @@ export interface SchedulerDeps {
   config: () => Config;
   log: Logger;
   now?: () => number;
+  /** The cost rules' view of one pass (windows, quotas); absent: no cost rules. */
+  costContext?: (now: number) => CostContext;
 }
 
 interface Active {
@@ -187,12 +191,13 @@ export class Scheduler {
     const changes: Change[] = [];
     const candidates: Job[] = [];
     let nextWake = Infinity;
+    const cost = this.deps.costContext?.(now);
 
     for (const t of this.deps.queue.all()) {
       if (t.state === 'running' || t.state === 'paused' || isFinal(t.state)) continue;
       let d: ReturnType<typeof decide>;
       try {
-        d = decide(t, conditions, cfg.policy, now);
+        d = decide(t, conditions, cfg.policy, now, undefined, false, cost);
       } catch (e) {
         // One record the rules cannot read must not stop every other job.
         d = { action: 'fail', reason: { code: 'INTERNAL', message: `could not decide: ${(e as Error)?.message ?? String(e)}` } };
@@ -202,10 +207,14 @@ export class Scheduler {
       } else if (d.action === 'wait') {
         const switched = d.switchPreferences && d.switchPreferences !== t.preferences ? d.switchPreferences : undefined;
         if (switched) this.log.info({ id: t.id, from: t.preferences, to: switched }, 'preferences switched by policy');
-        if (switched || t.state !== 'waiting' || !sameReasons(t.reasons, d.reasons)) {
-          changes.push({ id: t.id, change: { reasons: d.reasons, ...(switched ? { preferences: switched } : {}) }, event: 'hold', durable: Boolean(switched) });
+        // A cost hold that ends by itself (a window opens, a new day starts) is when to try next.
+        const until = d.until !== undefined && (t.nextAttemptAt === null || Date.parse(t.nextAttemptAt) < d.until) ? isoAt(d.until, 'window') : undefined;
+        if (switched || until || t.state !== 'waiting' || !sameReasons(t.reasons, d.reasons)) {
+          const change = { reasons: d.reasons, ...(switched ? { preferences: switched } : {}), ...(until ? { nextAttemptAt: until } : {}) };
+          changes.push({ id: t.id, change, event: 'hold', durable: Boolean(switched) });
         }
-        if (t.nextAttemptAt) nextWake = Math.min(nextWake, Date.parse(t.nextAttemptAt));
+        const next = until ?? t.nextAttemptAt;
+        if (next) nextWake = Math.min(nextWake, Date.parse(next));
       } else {
         changes.push({ id: t.id, change: { reasons: [], nextAttemptAt: null, error: { code: d.reason.code, message: d.reason.message } }, event: 'fail', durable: true });
       }
@@ -215,7 +224,7 @@ export class Scheduler {
     for (const [id, a] of this.active) {
       const t = this.deps.queue.get(id);
       if (!t || a.cause) continue;
-      const d = decide(t, conditions, cfg.policy, now, a.stats, candidates.length > Math.max(0, free));
+      const d = decide(t, conditions, cfg.policy, now, a.stats, candidates.length > Math.max(0, free), cost);
       if (d.action === 'wait') {
         if (d.reasons.some((r) => r.code === 'window-exhausted')) this.yielded.add(id);
         if (d.switchPreferences) changes.push({ id, change: { preferences: d.switchPreferences }, durable: true });
@@ -255,7 +264,7 @@ export class Scheduler {
       const t = this.deps.queue.get(id);
       if (t?.state === 'running') this.begin(t);
     }
-    this.arm(nextWake, now);
+    this.arm(Math.min(nextWake, cost?.wakeAt() ?? Infinity), now);
     this.probe.next(this.deps.queue.all());
     return changes.length;
   }
@@ -328,7 +337,15 @@ export class Scheduler {
     if (!cur) return; // removed meanwhile
     // What the runner last reported counts for outcomes that carry no byte count (a failed check).
     const live = a.live ? { ...cur, bytesTransferred: a.live.bytes, totalBytes: a.live.total ?? cur.totalBytes } : cur;
-    const s = settle(live, r, a.cause, this.now());
+    let s: Settled;
+    try {
+      s = settle(live, r, a.cause, this.now());
+    } catch (e) {
+      // One record with values out of range (an old agent's, a hand-edited database's) fails alone.
+      const err = asFerryError(e);
+      this.log.warn({ id, code: err.code, err: err.message }, 'job failed while settling');
+      s = { event: 'fail', change: { reasons: [], nextAttemptAt: null, error: err.toJSON() } };
+    }
     const done = this.deps.queue.update(id, s.change, { event: s.event, durable: true });
     this.log.info(
       { id, state: done?.state, outcome: r.outcome, bytes: done?.bytesTransferred, ...(r.outcome === 'failed' || r.outcome === 'retry' ? { error: r.error.code } : {}) },

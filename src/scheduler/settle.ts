@@ -5,6 +5,7 @@ import type { DeviceSyncResult, Job, JobError } from '../model/job.js';
 import type { JobEventName } from '../model/transitions.js';
 import { reason } from '../policy/reasons.js';
 import { retryDelayMs } from './backoff.js';
+import { isoAt } from './iso-time.js';
 import type { StopCause } from './runner.js';
 
 export interface Settled {
@@ -14,6 +15,7 @@ export interface Settled {
 
 const FINISHED = { nextAttemptAt: null, reasons: [] };
 
+/** Throws a FerryError when the job's own values put its next time out of range (the caller fails it). */
 export function settle(job: Job, r: AttemptResult<DeviceSyncResult | undefined>, cause: StopCause | null, now: number): Settled {
   if (r.outcome === 'completed') {
     const done: Partial<Job> = {
@@ -25,7 +27,7 @@ export function settle(job: Job, r: AttemptResult<DeviceSyncResult | undefined>,
     if (job.periodicMinutes) {
       return {
         event: 'reschedule',
-        change: { ...done, reasons: [], bytesTransferred: 0, resume: {}, nextAttemptAt: isoAt(now + job.periodicMinutes * 60_000) },
+        change: { ...done, reasons: [], bytesTransferred: 0, resume: {}, nextAttemptAt: isoAt(now + job.periodicMinutes * 60_000, 'periodicMinutes') },
       };
     }
     return { event: 'complete', change: { ...done, ...FINISHED, error: null } };
@@ -42,7 +44,7 @@ export function settle(job: Job, r: AttemptResult<DeviceSyncResult | undefined>,
     const until = now + retryDelayMs(job.retry, job.attempts, r.retryAfterMs);
     return {
       event: 'retry',
-      change: { bytesTransferred: r.bytesTransferred, lastError, nextAttemptAt: isoAt(until), reasons: [reason('backoff-until', { untilMs: until })] },
+      change: { bytesTransferred: r.bytesTransferred, lastError, nextAttemptAt: isoAt(until, 'retry'), reasons: [reason('backoff-until', { untilMs: until })] },
     };
   }
   // Stopped on purpose (or failed while being stopped): the cause decides the state.
@@ -63,14 +65,8 @@ function stopped(job: Job, cause: StopCause, bytesTransferred: number, now: numb
       const slow = cause.reasons.some((x) => x.code === 'slow-transfer');
       return {
         event: 'policy-stop',
-        change: { bytesTransferred, reasons: cause.reasons, ...(slow ? { nextAttemptAt: isoAt(now + retryDelayMs(job.retry, job.attempts, null)) } : {}) },
+        change: { bytesTransferred, reasons: cause.reasons, ...(slow ? { nextAttemptAt: isoAt(now + retryDelayMs(job.retry, job.attempts, null), 'retry') } : {}) },
       };
     }
   }
-}
-
-/** An ISO time, clamped to what a Date can hold: no record may make the scheduler throw. */
-export function isoAt(ms: number): string {
-  const MAX = 8.64e15;
-  return new Date(Number.isFinite(ms) ? Math.min(Math.max(ms, -MAX), MAX) : MAX).toISOString();
 }

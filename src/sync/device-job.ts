@@ -64,6 +64,8 @@ export function buildDeviceJob(j: NewJob): DeviceJob {
     retry: { backoff: 'exponential', initialDelayS: d.retry.initialDelayS, maxDelayS: d.retry.maxDelayS, maxAttempts: d.retry.maxAttempts },
     periodicMinutes: null,
     tag: `device-sync:${d.id}`,
+    // An on-demand (user-initiated) sync is someone watching: it does not wait for the device's window.
+    window: j.userInitiated ? null : (d.when.window ?? null),
     ...newJobState(j.now.toISOString()),
     totalBytes: null,
     device: spec,

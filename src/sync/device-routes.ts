@@ -23,7 +23,8 @@ export function deviceRoutes(sync: DeviceSync): DeviceRoute[] {
     {
       method: 'GET',
       path: '/v1/devices',
-      handle: async () => ({ body: await sync.list() }),
+      // Jobs are shown like transfers: a non-admin sees only its own.
+      handle: async ({ caller }) => ({ body: await sync.list((t) => caller.admin || t.owner === caller.name) }),
     },
     {
       method: 'POST',

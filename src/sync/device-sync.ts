@@ -100,9 +100,9 @@ export class DeviceSync {
     }
   }
 
-  /** GET /v1/devices */
-  async list(): Promise<{ devices: DeviceView[]; seen: Awaited<ReturnType<typeof seenSerialPorts>> }> {
-    const jobs = this.opts.queue.all();
+  /** GET /v1/devices; `visible` keeps a non-admin caller to its own jobs. */
+  async list(visible: (t: Job) => boolean = () => true): Promise<{ devices: DeviceView[]; seen: Awaited<ReturnType<typeof seenSerialPorts>> }> {
+    const jobs = this.opts.queue.all().filter(visible);
     return {
       devices: deviceViews(this.devices, this.presence, jobs, this.captures),
       seen: await seenSerialPorts(this.devices, this.opts.hw),

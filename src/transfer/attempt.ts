@@ -4,12 +4,15 @@ import type { Logger } from '../log.js';
 import type { Config } from '../config/schema.js';
 import type { Dispatcher } from 'undici';
 import type { FileScope } from './file-scope.js';
+import type { Pacer, Throttle } from './throttle.js';
 
 export interface EngineDeps {
   transfers: Config['transfers'];
   transfersRoot: string;
   log: Logger;
   now?: () => number;
+  /** Bandwidth limits and byte accounting: one pacer per attempt sees every body chunk. */
+  throttle?: Throttle;
 }
 
 export type { AttemptCallbacks, AttemptResult } from '../model/attempt.js';
@@ -23,4 +26,6 @@ export interface RunContext {
   abs: string;
   /** The held transfers root and the caller's rights: every local open goes through it. */
   scope: FileScope;
+  /** Every body chunk goes through it (limits, accounting); null when the agent has none. */
+  pace: Pacer | null;
 }

@@ -74,7 +74,8 @@ export function createEngine(deps: EngineDeps): Engine {
       return { outcome: 'failed', error: asFerryError(e) };
     }
     const ctl = createAttemptControl(signal, noProgressMs);
-    const ctx: RunContext = { dispatcher, transfers: cfg, now, abs, scope };
+    const pace = deps.throttle?.pacer(t) ?? null;
+    const ctx: RunContext = { dispatcher, transfers: cfg, now, abs, scope, pace };
     try {
       if (t.direction === 'download') return await runDownload(t, ctx, ctl, cb);
       return t.protocol === 'tus' ? await runTusUpload(t, ctx, ctl, cb) : await runPlainUpload(t, ctx, ctl, cb);
@@ -85,6 +86,7 @@ export function createEngine(deps: EngineDeps): Engine {
     } finally {
       ctl.dispose();
       scope.close();
+      pace?.end();
     }
   }
 

@@ -33,7 +33,7 @@ async function send(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Attemp
       sent += n;
       ctl.touch();
       cb.onProgress(sent, size);
-    });
+    }, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
   };
   try {
     const res = await requestFollowingRedirects(ctx.dispatcher, t.url, { method: t.method, headers, body }, {

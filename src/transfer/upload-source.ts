@@ -10,10 +10,13 @@ import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, withBytes } from './classify-failure.js';
 import { openSource } from './file-scope.js';
 import { hashOpenFile } from './part-file.js';
+import type { Pacer } from './throttle.js';
 
 const MIN_CHUNK = 64 * 1024;
 const MAX_CHUNK = 4 * 1024 * 1024;
 const RING = 3;
+// Under a bandwidth limit a 4 MiB chunk would be a burst of seconds: keep chunks at a tick's worth.
+const PACED_MAX_CHUNK = 256 * 1024;
 
 export interface Source {
   /** The one descriptor every request of this attempt reads; the runner closes it. */
@@ -53,7 +56,13 @@ export async function checkSource(t: HttpJob, ctx: RunContext, ctl: AttemptContr
  * Chunk size adapts: large reads cost far less CPU on fast links, small ones keep progress (and the
  * no-progress watchdog) fed on slow links, where a 4 MiB chunk could take minutes to leave.
  */
-export async function* fileChunks(fh: FdFile, start: number, end: number, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
+export async function* fileChunks(
+  fh: FdFile,
+  start: number,
+  end: number,
+  onChunk: (n: number) => void,
+  paced?: { pace: Pacer; signal: AbortSignal } | null,
+): AsyncGenerator<Uint8Array> {
   let size = MIN_CHUNK;
   let pos = start;
   // Buffers are recycled (fresh 4 MiB buffers cost ~40 % more CPU in page faults). A buffer is
@@ -73,13 +82,14 @@ export async function* fileChunks(fh: FdFile, start: number, end: number, onChun
     if (want <= 0) return;
     const { bytesRead } = await fh.read(buf, 0, want, pos);
     if (bytesRead === 0) return;
+    if (paced) await paced.pace.acquire(bytesRead, paced.signal);
     pos += bytesRead;
     const t0 = performance.now();
     yield bytesRead < buf.length ? buf.subarray(0, bytesRead) : buf;
     onChunk(bytesRead);
     // Taken quickly: the link is fast, read more at once. Slowly: read less.
     const took = performance.now() - t0;
-    if (took < 20) size = Math.min(size * 2, MAX_CHUNK);
+    if (took < 20) size = Math.min(size * 2, paced?.pace.limited ? PACED_MAX_CHUNK : MAX_CHUNK);
     else if (took > 1000) size = Math.max(size / 2, MIN_CHUNK);
   }
 }

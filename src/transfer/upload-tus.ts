@@ -94,7 +94,7 @@ async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Atte
           sent += n;
           ctl.touch();
           cb.onProgress(start + sent, size);
-        }),
+        }, ctx.pace && { pace: ctx.pace, signal: ctl.signal }),
       });
       if (GONE.has(res.statusCode)) {
         cb.onResumeState({ tusUrl: undefined });

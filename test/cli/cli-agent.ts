@@ -23,7 +23,12 @@ export interface CliAgent {
 
 export async function startCliAgent(): Promise<CliAgent> {
   const origin = await startOrigin();
-  const agent = new AgentProcess({ conditions: { static: CELLULAR_ON_BATTERY }, log: { level: 'warn' } });
+  // A window the add tests can name (always open: the tests are not about time).
+  const agent = new AgentProcess({
+    conditions: { static: CELLULAR_ON_BATTERY },
+    policy: { windows: { night: [{ days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], start: '00:00', end: '00:00' }] } },
+    log: { level: 'warn' },
+  });
   try {
     await agent.start();
   } catch (e) {

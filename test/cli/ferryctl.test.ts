@@ -159,7 +159,7 @@ describe('--json', () => {
     const r = await runCli(
       ['add', ctl.origin.url('/up'), '--upload', 'logs/x.tar', '--protocol', 'tus', '-H', 'x-token: abc',
         '--preferences', 'allowcellular', '--unmetered', '--battery-not-low', '--user-initiated', '--sha256', sha,
-        '--tag', 'nightly', '--json', ...sock],
+        '--tag', 'nightly', '--window', 'night', '--json', ...sock],
     );
     const created = JSON.parse(r.stdout) as ApiTransfer;
     await ctl.agent.api('DELETE', `/v1/transfers/${created.id}`);
@@ -173,6 +173,7 @@ describe('--json', () => {
       constraints: { unmetered: true, batteryNotLow: true, charging: false },
       userInitiated: true,
       tag: 'nightly',
+      window: 'night',
     });
   });
 });

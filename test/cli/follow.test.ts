@@ -132,8 +132,8 @@ describe('watch when the agent goes away', () => {
       await waitFor(() => run.output() !== '', 5000, 'the first line');
       await own.agent.kill('SIGTERM');
       const r = await run.done;
-      // ferryd's shutdown resets the open streams: the CLI says the connection closed, and where.
-      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 3, stderr: `ferryctl: cannot reach ferryd at ${own.agent.socket}: the agent closed the connection\n` });
+      // ferryd's shutdown ends the open streams first: the CLI says the stream was closed, and where.
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 3, stderr: `ferryctl: cannot reach ferryd at ${own.agent.socket}: the agent closed the event stream\n` });
     } finally {
       await own.close();
     }

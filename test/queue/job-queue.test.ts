@@ -89,12 +89,13 @@ describe('JobQueue (the one way in)', () => {
     store.insert(record('good'), { perClient: 25, total: 500 });
     store.close();
     const db = new Database(join(dir.path, 'ferry.db'));
-    const poison = { ...record('poison'), periodicMinutes: 1e12 };
-    db.prepare('INSERT INTO transfers (id, owner, state, created_at, data) VALUES (?, ?, ?, ?, ?)').run('poison', 'a', 'queued', poison.createdAt, JSON.stringify(poison));
-    db.prepare('INSERT INTO transfers (id, owner, state, created_at, data) VALUES (?, ?, ?, ?, ?)').run('junk', 'a', 'queued', poison.createdAt, '{not json');
+    const noKind = { ...record('nokind'), kind: 'ftp' };
+    const at = noKind.createdAt;
+    db.prepare('INSERT INTO transfers (id, owner, state, created_at, data) VALUES (?, ?, ?, ?, ?)').run('nokind', 'a', 'queued', at, JSON.stringify(noKind));
+    db.prepare('INSERT INTO transfers (id, owner, state, created_at, data) VALUES (?, ?, ?, ?, ?)').run('junk', 'a', 'queued', at, '{not json');
     db.close();
     store = TransferStore.open(dir.path);
-    expect(store.unreadable.sort()).toEqual(['junk', 'poison']);
+    expect(store.unreadable.sort()).toEqual(['junk', 'nokind']);
     expect(open().all().map((t) => t.id)).toEqual(['good']);
   });
 });

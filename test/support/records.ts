@@ -9,7 +9,7 @@ export function record(id: string, owner = 'a', over: Partial<HttpJob> = {}): Ht
     constraints: { unmetered: false, charging: false, batteryNotLow: false, storageNotLow: true },
     userInitiated: false, expedited: false, sha256: null,
     retry: { backoff: 'exponential', initialDelayS: 30, maxDelayS: 3600, maxAttempts: 10 },
-    periodicMinutes: null, tag: null, state: 'queued', reasons: [], bytesTransferred: 0, totalBytes: null,
+    periodicMinutes: null, tag: null, window: null, state: 'queued', reasons: [], bytesTransferred: 0, totalBytes: null,
     attempts: 0, createdAt: now, updatedAt: now, error: null, lastError: null, warnings: [], resume: {},
     nextAttemptAt: null, seq: 0, ...over,
   };

@@ -42,6 +42,7 @@ export const addCommand: Command = {
     expedited: { type: 'boolean', help: 'run ahead of ordinary work' },
     sha256: { type: 'string', value: 'HEX', help: 'expected SHA-256 of the file' },
     tag: { type: 'string', value: 'T', help: 'any string for your own bookkeeping' },
+    window: { type: 'string', value: 'NAME', help: 'run only inside this window of policy.windows' },
     wait: { type: 'boolean', help: 'follow it until it ends: exit 0 completed, 1 failed or cancelled' },
   },
   positionals: { min: 1, max: 2 },
@@ -104,6 +105,8 @@ export function buildRequest(positionals: readonly string[], values: OptionValue
   }
   const tag = stringOption(values, 'tag');
   if (tag !== undefined) req.tag = tag;
+  const window = stringOption(values, 'window');
+  if (window !== undefined) req.window = window;
   return req;
 }
 
