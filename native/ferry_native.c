@@ -1,6 +1,8 @@
-// ferry's only native code: the two OS calls Node does not expose — SO_PEERCRED on a Unix socket fd
-// (who is the client) and sd_notify (talk to systemd). Plain C on node_api.h, no libsystemd link,
-// so the addon builds anywhere the Node headers are; errors are thrown as Error{code, errno, syscall}.
+// ferry's only native code: the OS calls Node does not expose — SO_PEERCRED on a Unix socket fd
+// (who is the client), sd_notify (talk to systemd), and the *at() family used to open files relative
+// to a held directory without following symlinks (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, with an
+// O_NOFOLLOW walk where the kernel lacks openat2). Plain C on node_api.h, no libsystemd link, so the
+// addon builds anywhere the Node headers are; errors are thrown as Error{code, errno, syscall}.
 #define _GNU_SOURCE
 #include <node_api.h>
 
@@ -9,9 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define CHECK(env, call)                                                       \
@@ -40,6 +49,19 @@ static napi_value throw_errno(napi_env env, int err, const char* syscall) {
     case ENAMETOOLONG: code = "ENAMETOOLONG"; break;
     case EINVAL: code = "EINVAL"; break;
     case ENOMEM: code = "ENOMEM"; break;
+    case ELOOP: code = "ELOOP"; break;
+    case EXDEV: code = "EXDEV"; break;
+    case ENOTDIR: code = "ENOTDIR"; break;
+    case EISDIR: code = "EISDIR"; break;
+    case EEXIST: code = "EEXIST"; break;
+    case ENOSYS: code = "ENOSYS"; break;
+    case ENOSPC: code = "ENOSPC"; break;
+    case EROFS: code = "EROFS"; break;
+    case ENOTEMPTY: code = "ENOTEMPTY"; break;
+    case EBUSY: code = "EBUSY"; break;
+    case EIO: code = "EIO"; break;
+    case EDQUOT: code = "EDQUOT"; break;
+    case ENXIO: code = "ENXIO"; break;
     default: break;
   }
   char msg[256];
@@ -169,12 +191,324 @@ static napi_value sd_notify(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// ---- files beneath a held directory ------------------------------------------------------------
+
+#define PATH_ARG_MAX 4096
+
+static int arg_int(napi_env env, napi_value v, int32_t* out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) return 0;
+  return napi_get_value_int32(env, v, out) == napi_ok;
+}
+
+// Copies a JS string into buf (PATH_ARG_MAX); rejects non-strings, NUL bytes and over-long values.
+static int arg_path(napi_env env, napi_value v, char* buf) {
+  napi_valuetype t;
+  size_t len;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) return 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || len == 0 || len >= PATH_ARG_MAX) return 0;
+  napi_get_value_string_utf8(env, v, buf, PATH_ARG_MAX, &len);
+  return strlen(buf) == len;
+}
+
+// A relative path of plain names: no leading '/', no empty, "." or ".." component. RESOLVE_BENEATH
+// would allow "a/../b"; refusing ".." outright keeps both code paths equally strict.
+static int plain_relative(const char* p) {
+  if (p[0] == '/') return 0;
+  const char* c = p;
+  for (;;) {
+    const char* end = strchr(c, '/');
+    size_t n = end ? (size_t)(end - c) : strlen(c);
+    if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) return 0;
+    if (!end) return 1;
+    c = end + 1;
+  }
+}
+
+static int is_single_name(const char* p) { return plain_relative(p) && strchr(p, '/') == NULL; }
+
+// The fallback for kernels without openat2 (< 5.6): every directory on the way is opened with
+// O_NOFOLLOW from the previous one, the last name with O_NOFOLLOW too. A symlink anywhere fails.
+static int open_walk(int dirfd, const char* rel, int flags, mode_t mode) {
+  char buf[PATH_ARG_MAX];
+  strcpy(buf, rel);
+  int cur = dirfd;
+  char* c = buf;
+  for (;;) {
+    char* slash = strchr(c, '/');
+    if (!slash) break;
+    *slash = '\0';
+    int next = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int err = errno;
+    if (next < 0 && err == ENOTDIR) {
+      struct stat st;
+      if (fstatat(cur, c, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) err = ELOOP;
+    }
+    if (cur != dirfd) close(cur);
+    if (next < 0) {
+      errno = err;
+      return -1;
+    }
+    cur = next;
+    c = slash + 1;
+  }
+  int fd = openat(cur, c, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+  int err = errno;
+  if (cur != dirfd) close(cur);
+  errno = err;
+  return fd;
+}
+
+static int open_beneath(int dirfd, const char* rel, int flags, mode_t mode, int walk_only) {
+  if (!walk_only) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    for (int tries = 0; tries < 8; tries++) {
+      long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+      if (fd >= 0) return (int)fd;
+      // EAGAIN: a concurrent rename raced the lookup; the kernel asks us to try again.
+      if (errno == EAGAIN) continue;
+      if (errno != ENOSYS && errno != EPERM) return -1;
+      // ENOSYS: old kernel; EPERM: a seccomp filter that does not know openat2.
+      break;
+    }
+    if (errno == EAGAIN) return -1;
+  }
+  return open_walk(dirfd, rel, flags, mode);
+}
+
+// openBeneath(dirfd, relPath, flags, mode, walkOnly?) -> fd. walkOnly forces the O_NOFOLLOW walk
+// (tests exercise both paths on one kernel).
+static napi_value js_open_beneath(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t dirfd, flags, mode = 0;
+  char rel[PATH_ARG_MAX];
+  if (argc < 4 || !arg_int(env, argv[0], &dirfd) || !arg_path(env, argv[1], rel) || !arg_int(env, argv[2], &flags) ||
+      !arg_int(env, argv[3], &mode)) {
+    napi_throw_type_error(env, "EINVAL", "openBeneath(dirfd, relPath, flags, mode, walkOnly?)");
+    return NULL;
+  }
+  if (!plain_relative(rel)) return throw_errno(env, EINVAL, "openBeneath(path)");
+  bool walk_only = false;
+  if (argc >= 5) napi_get_value_bool(env, argv[4], &walk_only);
+  int fd = open_beneath(dirfd, rel, flags, (mode_t)mode, walk_only);
+  if (fd < 0) return throw_errno(env, errno, walk_only ? "openat(O_NOFOLLOW walk)" : "openat2");
+  napi_value out;
+  CHECK(env, napi_create_int32(env, fd, &out));
+  return out;
+}
+
+// mkdirAt(dirfd, name, mode): one new directory in a held one (EEXIST is thrown, callers decide).
+static napi_value js_mkdir_at(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t dirfd, mode;
+  char name[PATH_ARG_MAX];
+  if (argc < 3 || !arg_int(env, argv[0], &dirfd) || !arg_path(env, argv[1], name) || !arg_int(env, argv[2], &mode)) {
+    napi_throw_type_error(env, "EINVAL", "mkdirAt(dirfd, name, mode)");
+    return NULL;
+  }
+  if (!is_single_name(name)) return throw_errno(env, EINVAL, "mkdirat(name)");
+  if (mkdirat(dirfd, name, (mode_t)mode) != 0) return throw_errno(env, errno, "mkdirat");
+  return NULL;
+}
+
+// renameAt(fromDirfd, fromName, toDirfd, toName): rename(2) never follows a symlink at either end.
+static napi_value js_rename_at(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t from_fd, to_fd;
+  char from[PATH_ARG_MAX], to[PATH_ARG_MAX];
+  if (argc < 4 || !arg_int(env, argv[0], &from_fd) || !arg_path(env, argv[1], from) || !arg_int(env, argv[2], &to_fd) ||
+      !arg_path(env, argv[3], to)) {
+    napi_throw_type_error(env, "EINVAL", "renameAt(fromDirfd, fromName, toDirfd, toName)");
+    return NULL;
+  }
+  if (!is_single_name(from) || !is_single_name(to)) return throw_errno(env, EINVAL, "renameat(name)");
+  if (renameat(from_fd, from, to_fd, to) != 0) return throw_errno(env, errno, "renameat");
+  return NULL;
+}
+
+// unlinkAt(dirfd, name, isDir) -> false when there was nothing to remove.
+static napi_value js_unlink_at(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t dirfd;
+  char name[PATH_ARG_MAX];
+  bool is_dir = false;
+  if (argc < 2 || !arg_int(env, argv[0], &dirfd) || !arg_path(env, argv[1], name)) {
+    napi_throw_type_error(env, "EINVAL", "unlinkAt(dirfd, name, isDir?)");
+    return NULL;
+  }
+  if (argc >= 3) napi_get_value_bool(env, argv[2], &is_dir);
+  if (!is_single_name(name)) return throw_errno(env, EINVAL, "unlinkat(name)");
+  napi_value out;
+  if (unlinkat(dirfd, name, is_dir ? AT_REMOVEDIR : 0) != 0) {
+    if (errno != ENOENT) return throw_errno(env, errno, "unlinkat");
+    CHECK(env, napi_get_boolean(env, false, &out));
+    return out;
+  }
+  CHECK(env, napi_get_boolean(env, true, &out));
+  return out;
+}
+
+static napi_value stat_object(napi_env env, const struct stat* st) {
+  napi_value o, v;
+  if (napi_create_object(env, &o) != napi_ok) return NULL;
+#define SETNUM(key, val)                                  \
+  napi_create_double(env, (double)(val), &v);             \
+  napi_set_named_property(env, o, key, v);
+  SETNUM("mode", st->st_mode);
+  SETNUM("uid", st->st_uid);
+  SETNUM("gid", st->st_gid);
+  SETNUM("size", st->st_size);
+  SETNUM("nlink", st->st_nlink);
+  SETNUM("dev", st->st_dev);
+  SETNUM("ino", st->st_ino);
+#undef SETNUM
+  char ns[48];
+  snprintf(ns, sizeof ns, "%lld.%09ld", (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
+  napi_create_string_utf8(env, ns, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, o, "mtime", v);
+  // ctime cannot be set back by a user (utimes moves it forward), so it tells a rewrite apart.
+  snprintf(ns, sizeof ns, "%lld.%09ld", (long long)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
+  napi_create_string_utf8(env, ns, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, o, "ctime", v);
+  return o;
+}
+
+// statAt(dirfd, name) -> {mode, uid, gid, size, nlink, dev, ino, mtime, ctime} of the entry itself (a
+// symlink is reported as one), or null when it does not exist.
+static napi_value js_stat_at(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t dirfd;
+  char name[PATH_ARG_MAX];
+  if (argc < 2 || !arg_int(env, argv[0], &dirfd) || !arg_path(env, argv[1], name)) {
+    napi_throw_type_error(env, "EINVAL", "statAt(dirfd, name)");
+    return NULL;
+  }
+  if (!is_single_name(name)) return throw_errno(env, EINVAL, "fstatat(name)");
+  struct stat st;
+  napi_value out;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno != ENOENT) return throw_errno(env, errno, "fstatat");
+    CHECK(env, napi_get_null(env, &out));
+    return out;
+  }
+  return stat_object(env, &st);
+}
+
+// fstatFd(fd): the same shape for an open descriptor (mtime with nanoseconds, dev/ino exact).
+static napi_value js_fstat_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || !arg_int(env, argv[0], &fd)) {
+    napi_throw_type_error(env, "EINVAL", "fstatFd(fd)");
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) return throw_errno(env, errno, "fstat");
+  return stat_object(env, &st);
+}
+
+// hasAcl(fd) -> true when the file carries an access ACL beyond its mode bits.
+static napi_value js_has_acl(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || !arg_int(env, argv[0], &fd)) {
+    napi_throw_type_error(env, "EINVAL", "hasAcl(fd)");
+    return NULL;
+  }
+  ssize_t n = fgetxattr(fd, "system.posix_acl_access", NULL, 0);
+  if (n < 0 && errno != ENODATA && errno != ENOTSUP && errno != EOPNOTSUPP) return throw_errno(env, errno, "fgetxattr");
+  napi_value out;
+  CHECK(env, napi_get_boolean(env, n > 0, &out));
+  return out;
+}
+
+// userGroups(uid) -> [gid…] the account's groups (primary first, getgrouplist), or null when the uid
+// has no passwd entry. What a user could use on its own, looked up when the rights are checked.
+static napi_value js_user_groups(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t uid;
+  if (argc < 1 || !arg_int(env, argv[0], &uid) || uid < 0) {
+    napi_throw_type_error(env, "EINVAL", "userGroups(uid)");
+    return NULL;
+  }
+  struct passwd pw, *found = NULL;
+  char buf[16384];
+  napi_value out;
+  if (getpwuid_r((uid_t)uid, &pw, buf, sizeof buf, &found) != 0 || found == NULL) {
+    CHECK(env, napi_get_null(env, &out));
+    return out;
+  }
+  int n = 64;
+  gid_t* groups = NULL;
+  for (int tries = 0; tries < 4; tries++) {
+    gid_t* g = realloc(groups, sizeof(gid_t) * (size_t)n);
+    if (g == NULL) {
+      free(groups);
+      return throw_errno(env, ENOMEM, "getgrouplist");
+    }
+    groups = g;
+    int want = n;
+    if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &want) >= 0) {
+      n = want;
+      break;
+    }
+    n = want > n ? want : n * 2;
+    if (tries == 3) n = 0;
+  }
+  napi_create_array_with_length(env, (size_t)n, &out);
+  for (int i = 0; i < n; i++) {
+    napi_value v;
+    napi_create_uint32(env, groups[i], &v);
+    napi_set_element(env, out, (uint32_t)i, v);
+  }
+  free(groups);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "peerCred", NAPI_AUTO_LENGTH, peer_cred, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "peerCred", fn) != napi_ok ||
       napi_create_function(env, "sdNotify", NAPI_AUTO_LENGTH, sd_notify, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "sdNotify", fn) != napi_ok) {
+    return NULL;
+  }
+  static const struct {
+    const char* name;
+    napi_callback cb;
+  } fns[] = {
+      {"openBeneath", js_open_beneath}, {"mkdirAt", js_mkdir_at}, {"renameAt", js_rename_at},
+      {"unlinkAt", js_unlink_at},       {"statAt", js_stat_at},   {"fstatFd", js_fstat_fd},
+      {"hasAcl", js_has_acl},           {"userGroups", js_user_groups},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn) != napi_ok ||
+        napi_set_named_property(env, exports, fns[i].name, fn) != napi_ok) {
+      return NULL;
+    }
+  }
+  napi_value opath;
+  if (napi_create_int32(env, O_PATH, &opath) != napi_ok || napi_set_named_property(env, exports, "O_PATH", opath) != napi_ok) {
     return NULL;
   }
   return exports;

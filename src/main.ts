@@ -20,11 +20,8 @@ import { createUsageLedger } from './queue/usage-ledger.js';
 import { createThrottle } from './transfer/throttle.js';
 import { renderUsageMetrics, usageRoutes } from './api/usage-routes.js';
 import type { Engine } from './transfer/engine.js';
-import { removePartFile } from './transfer/part-file.js';
-import { partPath } from './transfer/request-checks.js';
-import { join } from 'node:path';
+import { removePart, sweepOrphanParts } from './transfer/part-file.js';
 import { isFinal } from './model/job.js';
-import { besideTargetLayout, sweepOrphanParts } from './queue/orphan-parts.js';
 import { guardStorage } from './system/storage-guard.js';
 import { createActions } from './api/actions.js';
 import { ApiServer } from './api/server.js';
@@ -92,6 +89,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const zone = (): string => current.policy.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   try {
     if (store.unreadable.length > 0) log.error({ ids: store.unreadable }, 'stored transfers that cannot be read were left out of the queue');
+    try {
+      const swept = sweepOrphanParts(current.transfersRoot, store.all().filter((t) => !isFinal(t.state)).map((t) => t.id));
+      if (swept > 0) log.info({ swept }, 'removed part files no unfinished transfer owns');
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'could not sweep the part folder');
+    }
     // The queue first: every source of work below enqueues through it; jobs a crash left running are
     // decided again before any trigger adds new ones.
     const queue = new JobQueue({ store, config, log });
@@ -162,10 +165,6 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     closers.unshift(() => guarded.close());
     conditions = guarded;
 
-    // Part files no unfinished download owns (a cancel cut short by a kill) are removed before work starts.
-    const keep = new Set(queue.all().filter((t) => t.direction === 'download' && !isFinal(t.state)).map((t) => partPath(join(current.transfersRoot, t.path))));
-    const swept = await sweepOrphanParts(keep, besideTargetLayout(current.transfersRoot, process.geteuid?.()));
-    if (swept.removed.length + swept.failed.length > 0) log.info({ removed: swept.removed.length, failed: swept.failed }, 'orphaned part files swept');
 
     // The HTTP engine (undici, ~20 MB resident) is loaded with the first transfer, so an idle gateway
     // agent stays small; it is created once and kept.
@@ -182,7 +181,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         runAttempt: async (t, signal, cb) => (await loadEngine()).runAttempt(t, signal, cb),
         probe: async (t, signal) => (await loadEngine()).probe(t, signal),
         async discard(t) {
-          if (t.direction === 'download') await removePartFile(current.transfersRoot, t.path);
+          if (t.direction === 'download') removePart(current.transfersRoot, t.id);
         },
       },
       ...(devices ? { 'device-sync': devices.runner } : {}),

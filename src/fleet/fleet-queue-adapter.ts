@@ -1,7 +1,6 @@
 // Today's FleetQueue over the core: the queue's single entry (`add` with a record built by the socket API's
 // own validator, the transfers root narrowed to TRANSFERS_ROOT/fleet/), the scheduler's cancel/remove, and
 // the queue's committed events. The bridge depends only on FleetQueue.
-import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { FerryError } from '../errors.js';
 import type { Job } from '../model/job.js';
@@ -31,16 +30,14 @@ const view = (t: Job): FleetTransfer => ({
 
 export function createFleetQueue(deps: FleetQueueDeps): FleetQueue {
   const now = deps.now ?? Date.now;
-  // Paths resolve (symlinks included) inside the fleet folder, then are stored relative to the root.
-  const build = async (request: unknown): Promise<Job> => {
+    const build = async (request: unknown): Promise<Job> => {
     const r = request as { userInitiated?: unknown } | null;
     // `fleet` is a reserved client name with no clients entry, hence no rights (api/identity.ts's rule).
     if (r && typeof r === 'object' && r.userInitiated === true) {
       throw new FerryError('FORBIDDEN', 'client "fleet" may not queue user-initiated transfers', { field: 'userInitiated' });
     }
-    const cfg = deps.config();
-    const t = await buildTransfer(request, FLEET.name, { ...cfg, transfersRoot: path.join(cfg.transfersRoot, FLEET.name) }, new Date(now()));
-    return { ...t, path: `${FLEET.name}/${t.path}` };
+    // The file rule puts the fleet's paths in its own folder, TRANSFERS_ROOT/fleet/ (queue/client-path.ts).
+    return buildTransfer(request, FLEET, deps.config(), new Date(now()));
   };
   return {
     async validate(request) {

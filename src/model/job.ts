@@ -54,6 +54,21 @@ export interface ResumeState {
   imageStage?: string;
   /** Device sync, image push: hex hash of the uploaded image as the device reports it in its slot. */
   imageHash?: string;
+  /** HTTP download: bytes of the part file known to be fsynced; a longer part is cut back to this… */
+  partBytes?: number;
+  /** …unless the machine has not rebooted since (same kernel boot id): then the page cache kept it all. */
+  partBoot?: string;
+  /** tus upload: identity of the source the upload was created for (dev:ino:size:mtime:ctime). */
+  tusSource?: string;
+}
+
+/**
+ * Who asked, for the file rule (transfer/file-scope.ts): the caller's uid (its groups are looked up
+ * when checked) and its starting folder relative to the root ('' = the whole root, for admins).
+ */
+export interface TransferAccess {
+  uid: number;
+  folder: string;
 }
 
 /** The fields every kind of job has: what the policy decides on and what the API serves. */
@@ -92,6 +107,8 @@ export interface JobBase {
   nextAttemptAt: string | null;
   /** Bumped on every change the queue records: clients drop events older than what they hold. */
   seq: number;
+  /** The client's rights on local files; absent for the agent's own jobs (never served). */
+  access?: TransferAccess | null;
 }
 
 export interface HttpJob extends JobBase {

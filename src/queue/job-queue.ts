@@ -11,6 +11,7 @@ import type { TransferStore } from './store.js';
 import { buildTransfer } from './transfer-request.js';
 import { isStorageFailure } from './sqlite-errors.js';
 import type { FerryError } from '../errors.js';
+import { assertPathFree } from '../transfer/path-busy.js';
 
 export type QueueEvent = { type: 'added' | 'changed' | 'removed'; job: Job };
 export type QueueListener = (e: QueueEvent) => void;
@@ -66,7 +67,9 @@ export class JobQueue {
 
   /** POST /v1/transfers and every other source of HTTP transfers: validated as the API validates. */
   async enqueueTransfer(by: Principal, request: unknown): Promise<Job> {
-    const job = await buildTransfer(request, by.name, this.deps.config(), new Date(this.now()));
+    const job = await buildTransfer(request, by, this.deps.config(), new Date(this.now()));
+    // No await between this check and the insert: two racing requests cannot both pass.
+    assertPathFree(this.deps.store.all(), job);
     return this.add(job);
   }
 

@@ -1,7 +1,6 @@
 // The body of POST /v1/transfers (API.md "Transfer request"): schema-checked (unknown fields rejected,
 // each error naming its field), then turned into a stored record with every default filled in.
 import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Config } from '../config/schema.js';
@@ -9,8 +8,11 @@ import { FerryError } from '../errors.js';
 import { ConstraintsSchema, PreferencesSchema } from '../config/sections/job-fields.js';
 import { newJobState, type Direction, type HttpJob, type Method } from '../model/job.js';
 import { checkEnqueue } from '../policy/decide.js';
+import { openScope, openSource, probeTarget } from '../transfer/file-scope.js';
+import { checkHeaders, checkUrl } from '../transfer/request-checks.js';
+import type { Principal } from '../model/principal.js';
+import { resolveClientPath } from './client-path.js';
 import { attemptsField, minutesField, retryDelayField } from '../config/sections/ranges.js';
-import { checkHeaders, checkUrl, resolveInsideRoot } from '../transfer/request-checks.js';
 import { checkNoControls, checkWellFormed } from './text-checks.js';
 
 const lit = <T extends string>(...v: T[]) => Type.Union(v.map((x) => Type.Literal(x)));
@@ -85,7 +87,8 @@ function methodAndDirection(req: TransferRequest): { method: Method; direction: 
 }
 
 /** Validates everything that can be known at enqueue and builds the record (state `queued`). */
-export async function buildTransfer(body: unknown, owner: string, cfg: Config, now: Date): Promise<HttpJob> {
+export async function buildTransfer(body: unknown, by: Principal, cfg: Config, now: Date): Promise<HttpJob> {
+  const owner = by.name;
   const req = parseTransferRequest(body);
   checkUrl(req.url);
   const headers = req.headers ?? {};
@@ -95,12 +98,20 @@ export async function buildTransfer(body: unknown, owner: string, cfg: Config, n
   if (protocol === 'tus' && direction !== 'upload') {
     throw new FerryError('INVALID_FIELD', 'the tus protocol is for uploads', { field: 'protocol' });
   }
-  const { abs, rel } = await resolveInsideRoot(cfg.transfersRoot, req.path);
+  const { rel, access } = await resolveClientPath(cfg.transfersRoot, by, req.path);
   let totalBytes: number | null = null;
-  if (direction === 'upload') {
-    const st = await stat(abs).catch(() => null);
-    if (!st || !st.isFile()) throw new FerryError('FILE_NOT_FOUND', `no file to upload at ${rel}`, { field: 'path' });
-    totalBytes = st.size;
+  // The same checks an attempt makes, with the caller's rights, so a refusal is a 4xx now.
+  const scope = openScope(cfg.transfersRoot, access);
+  try {
+    if (direction === 'upload') {
+      const { file, stat } = openSource(scope, rel);
+      await file.close();
+      totalBytes = stat.size;
+    } else {
+      probeTarget(scope, rel);
+    }
+  } finally {
+    scope.close();
   }
   if (req.periodicMinutes != null && req.periodicMinutes < cfg.policy.periodicMinMinutes) {
     throw new FerryError('INVALID_FIELD', `periodicMinutes must be at least ${cfg.policy.periodicMinMinutes}`, { field: 'periodicMinutes' });
@@ -141,6 +152,7 @@ export async function buildTransfer(body: unknown, owner: string, cfg: Config, n
     window: req.window ?? null,
     ...newJobState(iso),
     totalBytes,
+    access,
   };
   const rejected = checkEnqueue(t, cfg.policy);
   if (rejected) throw new FerryError('POLICY_REJECTED', rejected.message, { field: direction === 'upload' ? 'path' : 'url' });

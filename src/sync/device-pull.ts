@@ -1,11 +1,14 @@
-// Pulls one file from a device into the transfers root: bytes go to a part file beside the target,
-// synced to disk at checkpoints (the offset it resumes from is what the part file holds), checked
-// against the device's hash where it offers one, then renamed into place. A part file whose start no
-// longer matches the device's file is dropped, so two versions are never spliced.
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+// Pulls one file from a device into the transfers root: bytes go to the job's own part file in the
+// private part folder (transfer/part-file.ts), synced to disk at checkpoints (the offset it resumes
+// from is what the part file holds), checked against the device's hash where it offers one, then
+// renamed into the target's held folder. A part file whose start no longer matches the device's file
+// is dropped, so two versions are never spliced.
 import path from 'node:path';
 import { FerryError } from '../errors.js';
-import { partPath } from '../transfer/request-checks.js';
+import type { FdFile } from '../system/fd-file.js';
+import { isFileMode, type HeldDir } from '../system/held-dir.js';
+import { checkReplace, openFolder, openScope } from '../transfer/file-scope.js';
+import { openPartsDir, PartFile } from '../transfer/part-file.js';
 import type { SmpClient } from './smp/smp-client.js';
 import { isSmpError } from './smp/smp-errors.js';
 import { chooseHashType, deviceDigest, formatDigest, localDigest, type HashType } from './device-hash.js';
@@ -13,8 +16,11 @@ import { chooseHashType, deviceDigest, formatDigest, localDigest, type HashType 
 export interface PullOptions {
   client: SmpClient;
   remote: string;
-  /** Absolute target path (already checked to be inside the transfers root). */
-  target: string;
+  /** The transfers root and the target relative to it (already checked to be inside). */
+  root: string;
+  rel: string;
+  /** The job's id: its part file's name. */
+  id: string;
   hash: 'auto' | HashType | 'none';
   skipUnchanged: boolean;
   signal: AbortSignal;
@@ -38,9 +44,29 @@ export interface PullResult {
 }
 
 export async function pullFile(o: PullOptions): Promise<PullResult> {
-  const { client, remote, target, signal } = o;
-  const part = partPath(target);
-  await mkdir(path.dirname(target), { recursive: true });
+  const scope = openScope(o.root, null);
+  try {
+    const folder = openFolder(scope, o.rel, 'create')!;
+    try {
+      checkReplace(scope, folder, o.rel);
+      const parts = openPartsDir(scope.root);
+      try {
+        return await pullInto(o, new PartFile(parts, o.id), folder.dir, folder.name);
+      } finally {
+        parts.close();
+      }
+    } finally {
+      folder.close();
+    }
+  } finally {
+    scope.close();
+  }
+}
+
+async function pullInto(o: PullOptions, part: PartFile, dir: HeldDir, name: string): Promise<PullResult> {
+  const { client, remote, signal } = o;
+  // Read back for the skip-unchanged digest only; the entry was checked not to be a symlink.
+  const target = path.join(o.root, o.rel);
   const hashType = await chooseHashType(client, o.hash, signal);
   let total: number | undefined;
   try {
@@ -49,25 +75,26 @@ export async function pullFile(o: PullOptions): Promise<PullResult> {
     if (!isSmpError(e) || e.rcName.endsWith('FILE_NOT_FOUND') || e.rcName.endsWith('ENOENT')) throw e;
   }
 
-  if (o.skipUnchanged && hashType && (await exists(target))) {
+  const existing = dir.stat(name);
+  if (o.skipUnchanged && hashType && existing && isFileMode(existing.mode)) {
     const [dev, local] = await Promise.all([deviceDigest(client, remote, hashType, signal), localDigest(target, hashType)]);
     if (dev !== null && dev === local) {
-      await rm(part, { force: true });
-      const length = (await stat(target)).size;
+      part.remove();
+      const length = existing.size;
       o.onProgress(length, length);
       return { length, changed: false, verifiedWith: formatDigest(hashType, dev), resumedFrom: length };
     }
   }
 
-  let offset = await sizeOf(part);
+  let offset = part.size();
   if (total !== undefined && offset > total) offset = 0;
   if (offset > 0 && hashType) {
     // The device's file may have been rewritten since: resume only onto the same prefix.
     const dev = await deviceDigest(client, remote, hashType, signal, offset);
-    if (dev !== null && dev !== (await localDigest(part, hashType, offset))) offset = 0;
+    if (dev !== null && dev !== (await localDigest(part.path, hashType, offset))) offset = 0;
   }
   const resumedFrom = offset;
-  const fh = await open(part, offset === 0 ? 'w' : 'r+');
+  const fh = await part.open(offset === 0);
   try {
     if (offset > 0) await fh.truncate(offset);
     o.onProgress(offset, total ?? null);
@@ -76,25 +103,24 @@ export async function pullFile(o: PullOptions): Promise<PullResult> {
     await fh.close();
   }
 
-  const length = await sizeOf(part);
+  const length = part.size();
   let verifiedWith: string | null = null;
   if (hashType) {
-    const [dev, local] = await Promise.all([deviceDigest(client, remote, hashType, signal), localDigest(part, hashType)]);
+    const [dev, local] = await Promise.all([deviceDigest(client, remote, hashType, signal), localDigest(part.path, hashType)]);
     if (dev !== null) {
       if (dev !== local) {
-        await rm(part, { force: true });
+        part.remove();
         o.onCheckpoint(0);
         throw new FerryError('CHECKSUM_MISMATCH', `pulled ${remote} does not match the device's ${formatDigest(hashType, dev)} (got ${formatDigest(hashType, local)}); it starts over`);
       }
       verifiedWith = formatDigest(hashType, dev);
     }
   }
-  await rename(part, target);
-  await syncDir(path.dirname(target));
+  await part.promote(dir, name, null);
   return { length, changed: true, verifiedWith, resumedFrom };
 }
 
-async function download(o: PullOptions, fh: FileHandle, start: number, total: number | undefined): Promise<void> {
+async function download(o: PullOptions, fh: FdFile, start: number, total: number | undefined): Promise<void> {
   const now = o.now ?? Date.now;
   const everyBytes = o.checkpointBytes ?? 32 * 1024;
   const everyMs = o.checkpointMs ?? 1000;
@@ -113,7 +139,8 @@ async function download(o: PullOptions, fh: FileHandle, start: number, total: nu
       ...(total !== undefined ? { length: total } : {}),
       signal: o.signal,
       onChunk: async (off, bytes) => {
-        await fh.write(bytes, 0, bytes.length, off);
+        // The part is opened O_APPEND and `off` is always its end (it was cut to `start` first).
+        await fh.writev([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)]);
         written = off + bytes.length;
         o.onProgress(written, total ?? null);
         if (written - synced >= everyBytes || now() - syncedAt >= everyMs) await checkpoint();
@@ -125,19 +152,4 @@ async function download(o: PullOptions, fh: FileHandle, start: number, total: nu
     if (written > synced) await checkpoint().catch(() => undefined);
   }
   o.onProgress(written, total);
-}
-
-async function sizeOf(file: string): Promise<number> {
-  return stat(file).then((s) => s.size, () => 0);
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then((s) => s.isFile(), () => false);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r').catch(() => null);
-  if (!fh) return;
-  await fh.sync().catch(() => undefined);
-  await fh.close();
 }

@@ -9,7 +9,7 @@ import type { DeviceConfig, DevicePullConfig, DevicePushConfig } from '../config
 import { FerryError, isFerryError } from '../errors.js';
 import type { DeviceJob, DeviceJobSpec, DeviceSyncResult, ResumeState } from '../model/job.js';
 import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../scheduler/runner.js';
-import { removePartFile } from '../transfer/part-file.js';
+import { removePart } from '../transfer/part-file.js';
 import { resolveInsideRoot } from '../transfer/request-checks.js';
 import { isSmpError } from './smp/smp-errors.js';
 import { deviceError } from './device-errors.js';
@@ -122,7 +122,7 @@ export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner<Device
   return {
     runAttempt,
     async discard(t) {
-      if (t.direction === 'download') await removePartFile(deps.config().transfersRoot, t.path);
+      if (t.direction === 'download') removePart(deps.config().transfersRoot, t.id);
     },
   };
 }
@@ -144,7 +144,7 @@ async function runOp(
   if (spec.op === 'pull') {
     const item = spec.item as DevicePullConfig;
     const r = await pullFile({
-      client: lease.client, remote: spec.remote, target: abs, hash: item.hash, skipUnchanged: item.skipUnchanged,
+      client: lease.client, remote: spec.remote, root, rel: t.path, id: t.id, hash: item.hash, skipUnchanged: item.skipUnchanged,
       signal, onProgress, onCheckpoint: (off) => onResume({ deviceOffset: off }),
     });
     return { result: { ...r }, pull: r };

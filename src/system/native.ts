@@ -1,5 +1,5 @@
 // Facade over ferry's N-API addon (build/Release/ferry_native.node): peer credentials of a Unix
-// socket and sd_notify. The addon is loaded on use, never at import, and every failure becomes a
+// socket, sd_notify, and the *at() calls behind held-directory opening (system/held-dir.ts). The addon is loaded on use, never at import, and every failure becomes a
 // FerryError('INTERNAL') carrying the addon's Error{code, errno, syscall} as cause.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,11 +14,37 @@ export interface PeerCred {
   gid: number;
 }
 
+/** An entry's stat as the addon reports it; times are "seconds.nanoseconds" (exact, for identity). */
+export interface NativeStat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  nlink: number;
+  dev: number;
+  ino: number;
+  mtime: string;
+  ctime: string;
+}
+
 /** What the addon exports (native/ferry_native.c). */
 export interface NativeAddon {
   peerCred(fd: number): PeerCred;
   /** false when there is no notify socket; throws when the send fails. */
   sdNotify(state: string, socketPath?: string): boolean;
+  /** openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), or an O_NOFOLLOW walk (ENOSYS, or walkOnly). */
+  openBeneath(dirfd: number, rel: string, flags: number, mode: number, walkOnly?: boolean): number;
+  mkdirAt(dirfd: number, name: string, mode: number): void;
+  renameAt(fromDirfd: number, fromName: string, toDirfd: number, toName: string): void;
+  /** false when the name did not exist. */
+  unlinkAt(dirfd: number, name: string, isDir?: boolean): boolean;
+  /** lstat of one name in a held folder; null when absent. */
+  statAt(dirfd: number, name: string): NativeStat | null;
+  fstatFd(fd: number): NativeStat;
+  hasAcl(fd: number): boolean;
+  /** The account's groups (getgrouplist), null when the uid has no passwd entry. */
+  userGroups(uid: number): number[] | null;
+  readonly O_PATH: number;
 }
 
 const ADDON_RELATIVE = join('build', 'Release', 'ferry_native.node');

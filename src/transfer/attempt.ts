@@ -3,6 +3,7 @@
 import type { Logger } from '../log.js';
 import type { Config } from '../config/schema.js';
 import type { Dispatcher } from 'undici';
+import type { FileScope } from './file-scope.js';
 import type { Pacer, Throttle } from './throttle.js';
 
 export interface EngineDeps {
@@ -21,8 +22,10 @@ export interface RunContext {
   dispatcher: Dispatcher;
   transfers: Config['transfers'];
   now: () => number;
-  /** Absolute local path, already checked to be inside the root. */
+  /** Absolute local path, already checked to be inside the root (names, messages, never opened). */
   abs: string;
+  /** The held transfers root and the caller's rights: every local open goes through it. */
+  scope: FileScope;
   /** Every body chunk goes through it (limits, accounting); null when the agent has none. */
   pace: Pacer | null;
 }

@@ -1,8 +1,7 @@
-// One download attempt: streams the response into a part file beside the target and renames it when
-// whole. Invariant: the part file only ever holds a prefix of ONE representation, the one whose
-// validators were last given to onResumeState; its size on disk is the resume offset.
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
+// One download attempt: streams the response into the transfer's own part file (part-file.ts) and
+// renames it into the target's held folder when whole. Invariant: the part file only ever holds a
+// prefix of ONE representation, the one whose validators were last given to onResumeState; the
+// resume offset is its size, cut back to the last fsynced size recorded (`partBytes`).
 import { finished } from 'node:stream/promises';
 import { createHash, type Hash } from 'node:crypto';
 import type { ResumeState, HttpJob } from '../model/job.js';
@@ -11,10 +10,10 @@ import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { requestFollowingRedirects, type FinalResponse } from './follow-redirects.js';
-import { hashPrefix, promotePart, sizeOrZero, truncateTo } from './part-file.js';
+import { checkReplace, openFolder, type Folder } from './file-scope.js';
+import { currentBootId, openPartsDir, PartFile, trustedPartSize } from './part-file.js';
 import { createPartWriter, type PartWriter } from './part-writer.js';
 import type { Pacer } from './throttle.js';
-import { partPath } from './request-checks.js';
 import { baseHeaders, headerOf } from './request-headers.js';
 
 // POLICY.md §3: over this size a server should honour Range; without it we warn.
@@ -52,33 +51,55 @@ function validatorChanged(t: HttpJob, res: FinalResponse): boolean {
 type Pass = { restart: true } | { result: AttemptResult };
 
 export async function runDownload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
-  const part = partPath(ctx.abs);
-  await mkdir(path.dirname(ctx.abs), { recursive: true });
-  let offset = await sizeOrZero(part);
-  const validator = isStrong(t.resume.etag) ? t.resume.etag : t.resume.lastModified;
-  // Range is meaningful for GET only; without a validator a resumed part could splice two versions.
-  if (offset > 0 && (t.method !== 'GET' || !validator)) {
-    await truncateTo(part, 0);
-    offset = 0;
+  // The target's folder is held from here to the rename; a refused target fails before any request.
+  const folder = openFolder(ctx.scope, t.path, 'create')!;
+  let parts;
+  try {
+    checkReplace(ctx.scope, folder, t.path);
+    parts = openPartsDir(ctx.scope.root);
+  } catch (e) {
+    folder.close();
+    throw e;
   }
-  // At most one restart inside an attempt: a server that ignored If-Range on a 206.
-  for (let pass = 0; pass < 2; pass++) {
-    const r = await downloadPass(t, ctx, ctl, cb, part, offset, offset > 0 ? validator : undefined);
-    // A failed transfer is over: nothing will resume from the part file.
-    if ('result' in r && r.result.outcome === 'failed') await rm(part, { force: true }).catch(() => undefined);
-    if ('result' in r) return r.result;
-    await truncateTo(part, 0);
-    offset = 0;
+  const part = new PartFile(parts, t.id);
+  try {
+    let offset = part.size();
+    const validator = isStrong(t.resume.etag) ? t.resume.etag : t.resume.lastModified;
+    // Range is meaningful for GET only; without a validator a resumed part could splice two versions.
+    if (offset > 0 && (t.method !== 'GET' || !validator)) offset = 0;
+    // Bytes past the last recorded fsync may be zeros after a power cut: never resume onto them.
+    offset = trustedPartSize(offset, t.resume);
+    if (offset !== part.size()) await part.truncate(offset);
+    // At most one restart inside an attempt: a server that ignored If-Range on a 206.
+    for (let pass = 0; pass < 2; pass++) {
+      const r = await downloadPass(t, { ...ctx, folder }, ctl, cb, part, offset, offset > 0 ? validator : undefined);
+      // A failed transfer is over: nothing will resume from the part file.
+      if ('result' in r && r.result.outcome === 'failed') {
+        try {
+          part.remove();
+        } catch {
+          // best effort: the discard at removal tries again
+        }
+      }
+      if ('result' in r) return r.result;
+      await part.truncate(0);
+      offset = 0;
+    }
+    return { outcome: 'retry', error: new FerryError('PROTOCOL_ERROR', 'server keeps answering ranges inconsistently'), retryAfterMs: null, bytesTransferred: 0 };
+  } finally {
+    folder.close();
+    parts.close();
   }
-  return { outcome: 'retry', error: new FerryError('PROTOCOL_ERROR', 'server keeps answering ranges inconsistently'), retryAfterMs: null, bytesTransferred: 0 };
 }
+
+type PassContext = RunContext & { folder: Folder };
 
 async function downloadPass(
   t: HttpJob,
-  ctx: RunContext,
+  ctx: PassContext,
   ctl: AttemptControl,
   cb: AttemptCallbacks,
-  part: string,
+  part: PartFile,
   offset: number,
   validator: string | undefined,
 ): Promise<Pass> {
@@ -91,7 +112,7 @@ async function downloadPass(
   if (t.sha256) {
     // Hashing what is already on disk is local work, not a network stall.
     ctl.pauseWatchdog();
-    hash = await hashPrefix(part, offset);
+    hash = await part.hashPrefix(offset);
     ctl.touch();
   }
   let res: FinalResponse;
@@ -99,6 +120,7 @@ async function downloadPass(
     res = await requestFollowingRedirects(ctx.dispatcher, t.url, { method: t.method, headers }, {
       maxRedirects: ctx.transfers.maxRedirects,
       signal: ctl.signal,
+      allowPrivate: ctx.transfers.allowPrivateRedirects,
       highWaterMark: BODY_HIGH_WATER,
     });
   } catch (e) {
@@ -110,7 +132,7 @@ async function downloadPass(
     await res.body.dump().catch(() => undefined);
     // Already whole (e.g. killed between the last byte and the rename): finish it.
     const cr = /\*\/(\d+)/.exec(headerOf(res.headers, 'content-range') ?? '');
-    if (cr && Number(cr[1]) === offset) return { result: await finish(t, ctl, part, ctx.abs, offset, hash) };
+    if (cr && Number(cr[1]) === offset) return { result: await finish(t, ctx, ctl, part, offset, hash) };
     return { restart: true };
   }
   if (status < 200 || status >= 300) {
@@ -145,12 +167,17 @@ async function downloadPass(
     const etag = headerOf(res.headers, 'etag');
     const lastModified = headerOf(res.headers, 'last-modified');
     // Explicit undefined: a caller that merges resume state must also drop the old validators.
-    fresh = { etag: isStrong(etag) ? etag : undefined, lastModified: lastModified || undefined };
+    fresh = { etag: isStrong(etag) ? etag : undefined, lastModified: lastModified || undefined, partBytes: 0, partBoot: currentBootId() };
   }
   cb.onProgress(offset, total);
   // The body is consumed from now on (no await before the listeners), so a connection that drops
   // right away still leaves what arrived; the writer holds it until released.
-  const writer = createPartWriter(part, WRITE_BATCH, offset === 0);
+  const writer = createPartWriter({
+    open: () => part.open(offset === 0),
+    batchBytes: WRITE_BATCH,
+    startOffset: offset,
+    onDurable: (partBytes) => cb.onResumeState({ partBytes, partBoot: currentBootId() }),
+  });
   const pumped = pumpBody(res, writer, offset, total, hash, ctl, cb, ctx.pace);
   if (fresh) {
     await writer.opened;
@@ -167,11 +194,11 @@ async function downloadPass(
         outcome: 'retry',
         error: new FerryError('LENGTH_MISMATCH', `body had ${received.bytes} bytes, headers announced ${length ?? total}`),
         retryAfterMs: null,
-        bytesTransferred: await sizeOrZero(part),
+        bytesTransferred: part.size(),
       },
     };
   }
-  return { result: await finish(t, ctl, part, ctx.abs, offset + received.bytes, hash) };
+  return { result: await finish(t, ctx, ctl, part, offset + received.bytes, hash) };
 }
 
 /** Feeds the body to the writer; on error, flushes what arrived (a valid prefix) and reports it. */
@@ -228,8 +255,8 @@ async function pumpBody(
   // The final fsync is local work, not a network stall.
   if (failure === null) ctl.pauseWatchdog();
   try {
-    // Whatever arrived is a valid prefix: it reaches the file before we report.
-    await writer.close(failure === null);
+    // Whatever arrived is a valid prefix: it reaches the disk (fsync, then recorded) before we report.
+    await writer.close(true);
   } catch (e) {
     failure ??= e;
   }
@@ -237,8 +264,13 @@ async function pumpBody(
 }
 
 /** Maps an error to the attempt result, with the part size on disk as the progress kept. */
-async function settle(e: unknown, ctl: AttemptControl, part: string, length: number | null = null, got = 0): Promise<AttemptResult> {
-  const bytesTransferred = await sizeOrZero(part).catch(() => 0);
+async function settle(e: unknown, ctl: AttemptControl, part: PartFile, length: number | null = null, got = 0): Promise<AttemptResult> {
+  let bytesTransferred = 0;
+  try {
+    bytesTransferred = part.size();
+  } catch {
+    // the size is only reported
+  }
   const why = ctl.stopReason();
   if (why === 'external') return { outcome: 'aborted', bytesTransferred };
   if (why === 'no-progress') {
@@ -252,19 +284,27 @@ async function settle(e: unknown, ctl: AttemptControl, part: string, length: num
   return withBytes(failureFromError(e), bytesTransferred);
 }
 
-async function finish(t: HttpJob, ctl: AttemptControl, part: string, abs: string, size: number, hash: Hash | null): Promise<AttemptResult> {
+async function finish(t: HttpJob, ctx: PassContext, ctl: AttemptControl, part: PartFile, size: number, hash: Hash | null): Promise<AttemptResult> {
   ctl.pauseWatchdog();
   try {
     if (hash && t.sha256) {
       const got = hash.digest('hex');
       if (got !== t.sha256.toLowerCase()) {
-        await rm(part, { force: true });
+        part.remove();
         return { outcome: 'failed', error: new FerryError('CHECKSUM_MISMATCH', `sha256 of the downloaded file is ${got}, expected ${t.sha256}`) };
       }
     }
-    await promotePart(part, abs);
+    // Checked again right before the rename: the folder may have changed during the download.
+    checkReplace(ctx.scope, ctx.folder, t.path);
+    await part.promote(ctx.folder.dir, ctx.folder.name, ctx.scope.owner);
     return { outcome: 'completed', bytesTransferred: size, totalBytes: size };
   } catch (e) {
-    return withBytes(failureFromError(e), await sizeOrZero(part).catch(() => 0));
+    let kept = 0;
+    try {
+      kept = part.size();
+    } catch {
+      // only reported
+    }
+    return withBytes(failureFromError(e), kept);
   }
 }

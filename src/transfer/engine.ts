@@ -2,7 +2,6 @@
 // over a single pooled undici Agent and always resolves to an AttemptResult — it never throws for
 // transfer problems. TLS verification is always on; caFile adds a CA to the default roots.
 import { readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import tls from 'node:tls';
 import { Agent } from 'undici';
 import { FerryError, asFerryError } from '../errors.js';
@@ -13,6 +12,7 @@ import { createAttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { runDownload } from './download.js';
 import { requestFollowingRedirects } from './follow-redirects.js';
+import { openScope, openSource, type FileScope } from './file-scope.js';
 import { checkUrl, resolveInsideRoot } from './request-checks.js';
 import { baseHeaders, headerOf } from './request-headers.js';
 import { runPlainUpload } from './upload-plain.js';
@@ -65,15 +65,17 @@ export function createEngine(deps: EngineDeps): Engine {
   async function attempt(t: HttpJob, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
     if (signal.aborted) return { outcome: 'aborted', bytesTransferred: t.bytesTransferred };
     let abs: string;
+    let scope: FileScope;
     try {
       checkUrl(t.url);
       ({ abs } = await resolveInsideRoot(deps.transfersRoot, t.path));
+      scope = openScope(deps.transfersRoot, t.access);
     } catch (e) {
       return { outcome: 'failed', error: asFerryError(e) };
     }
     const ctl = createAttemptControl(signal, noProgressMs);
     const pace = deps.throttle?.pacer(t) ?? null;
-    const ctx: RunContext = { dispatcher, transfers: cfg, now, abs, pace };
+    const ctx: RunContext = { dispatcher, transfers: cfg, now, abs, scope, pace };
     try {
       if (t.direction === 'download') return await runDownload(t, ctx, ctl, cb);
       return t.protocol === 'tus' ? await runTusUpload(t, ctx, ctl, cb) : await runPlainUpload(t, ctx, ctl, cb);
@@ -83,24 +85,29 @@ export function createEngine(deps: EngineDeps): Engine {
       return withBytes(failureFromError(e), t.bytesTransferred);
     } finally {
       ctl.dispose();
+      scope.close();
       pace?.end();
     }
   }
 
   async function probe(t: HttpJob, signal: AbortSignal): Promise<{ totalBytes: number | null; acceptsRanges: boolean }> {
     if (t.direction === 'upload') {
-      const { abs } = await resolveInsideRoot(deps.transfersRoot, t.path);
+      const scope = openScope(deps.transfersRoot, t.access);
       try {
-        return { totalBytes: (await stat(abs)).size, acceptsRanges: t.protocol === 'tus' };
+        const { file, stat } = openSource(scope, t.path);
+        await file.close();
+        return { totalBytes: stat.size, acceptsRanges: t.protocol === 'tus' };
       } catch (e) {
         throw new FerryError('FILE_NOT_FOUND', `upload source ${t.path} cannot be read`, { cause: e });
+      } finally {
+        scope.close();
       }
     }
     // POST answers are not resources we can ask about without side effects.
     if (t.method !== 'GET') return { totalBytes: null, acceptsRanges: false };
     const ctl = createAttemptControl(signal, noProgressMs);
     try {
-      const follow = { maxRedirects: cfg.maxRedirects, signal: ctl.signal };
+      const follow = { maxRedirects: cfg.maxRedirects, signal: ctl.signal, allowPrivate: cfg.allowPrivateRedirects };
       let res = await requestFollowingRedirects(dispatcher, t.url, { method: 'HEAD', headers: baseHeaders(t, cfg) }, follow);
       await res.body.dump().catch(() => undefined);
       if (res.statusCode === 405 || res.statusCode === 501) {

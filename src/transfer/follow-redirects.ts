@@ -1,8 +1,10 @@
 // Sends one request and follows redirects by hand, so every hop is checked: at most `maxRedirects`,
-// no loops, never https -> http, only http(s) targets, and credentials never leak to another origin.
+// no loops, never https -> http, only http(s) targets, no private addresses (origin-rules.ts), and
+// credentials never leak to another origin. A body is rebuilt per hop from the caller's descriptor.
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { FerryError } from '../errors.js';
+import { checkNextPlace, crossOriginHeaders, type Resolve } from './origin-rules.js';
 
 export interface HopRequest {
   method: string;
@@ -22,10 +24,13 @@ export interface FollowOptions {
   maxRedirects: number;
   signal: AbortSignal;
   highWaterMark?: number;
+  /** transfers.allowPrivateRedirects */
+  allowPrivate?: boolean;
+  /** Name resolution for the address-class rule (tests pass their own). */
+  resolve?: Resolve;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 function headerValue(h: FinalResponse['headers'], name: string): string | undefined {
   const v = h[name];
@@ -46,7 +51,8 @@ export async function requestFollowingRedirects(
   req: HopRequest,
   opts: FollowOptions,
 ): Promise<FinalResponse> {
-  let url = new URL(startUrl);
+  const start = new URL(startUrl);
+  let url = start;
   let { method, headers, body } = req;
   const seen = new Set<string>();
   for (let hop = 0; ; hop++) {
@@ -72,12 +78,7 @@ export async function requestFollowingRedirects(
     } catch (e) {
       throw new FerryError('PROTOCOL_ERROR', `redirect to an invalid Location`, { cause: e });
     }
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw new FerryError('UNSUPPORTED_SCHEME', `redirect to unsupported scheme ${next.protocol}`);
-    }
-    if (url.protocol === 'https:' && next.protocol === 'http:') {
-      throw new FerryError('INSECURE_REDIRECT', 'refused a redirect from https to plain http');
-    }
+    await checkNextPlace(start, url, next, { allowPrivate: opts.allowPrivate ?? false, ...(opts.resolve ? { resolve: opts.resolve } : {}) }, 'redirect');
     if (hop + 1 > opts.maxRedirects) {
       throw new FerryError('REDIRECT_LIMIT', `more than ${opts.maxRedirects} redirects`);
     }
@@ -86,9 +87,8 @@ export async function requestFollowingRedirects(
       method = method === 'HEAD' ? 'HEAD' : 'GET';
       body = undefined;
     }
-    if (next.origin !== url.origin) {
-      headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())));
-    }
+    // Leaving the origin the client named: only headers that carry no credential go along.
+    if (next.origin !== url.origin) headers = crossOriginHeaders(headers);
     if (seen.has(`${method} ${next.href}`)) throw new FerryError('REDIRECT_LIMIT', 'redirect loop');
     url = next;
   }

@@ -2,7 +2,15 @@
 // the previous batch is on its way to disk (at most one write in flight). On slow links a short timer
 // writes smaller batches, so a killed agent loses at most ~FLUSH_AFTER_MS of received data.
 // Created synchronously so the body can be consumed at once; nothing is written before release().
-import { open, type FileHandle } from 'node:fs/promises';
+// Checkpoints: at most every CHECKPOINT_MS the file is fsynced and only then `onDurable` reports the
+// size on disk, so a recorded offset never counts bytes a power cut could turn into zeros.
+
+/** What the writer needs of an open part file (system/fd-file.ts, opened by part-file.ts). */
+export interface PartHandle {
+  writev(buffers: Buffer[]): Promise<{ bytesWritten: number }>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
 
 export interface PartWriter {
   /** Settles once the file is open (and truncated when asked); never rejects, see `error`. */
@@ -18,10 +26,23 @@ export interface PartWriter {
   close(durable: boolean): Promise<void>;
 }
 
+export interface PartWriterOptions {
+  /** Opens the part file (appending; emptied first when the download starts from zero). */
+  open: () => Promise<PartHandle>;
+  batchBytes: number;
+  /** Bytes already in the file: the offsets given to onDurable count from 0 of the file. */
+  startOffset: number;
+  /** The file is fsynced up to this size; the caller may now record it as the resume offset. */
+  onDurable?: (bytesOnDisk: number) => void;
+  checkpointMs?: number;
+  now?: () => number;
+}
+
 const FLUSH_AFTER_MS = 200;
+const CHECKPOINT_MS = 1000;
 
 /** Writes every byte of `bufs`, continuing after short writes. */
-async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+async function writeAll(fh: PartHandle, bufs: Buffer[]): Promise<void> {
   let rest = bufs;
   while (rest.length > 0) {
     const { bytesWritten } = await fh.writev(rest);
@@ -34,8 +55,14 @@ async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
   }
 }
 
-export function createPartWriter(file: string, batchBytes: number, truncate: boolean): PartWriter {
-  let fh: FileHandle | null = null;
+export function createPartWriter(o: PartWriterOptions): PartWriter {
+  const { batchBytes } = o;
+  const now = o.now ?? Date.now;
+  const checkpointMs = o.checkpointMs ?? CHECKPOINT_MS;
+  let onDisk = o.startOffset;
+  let synced = o.startOffset;
+  let syncedAt = now();
+  let fh: PartHandle | null = null;
   let queue: Buffer[] = [];
   let queued = 0;
   let inflight: Promise<void> | null = null;
@@ -47,7 +74,7 @@ export function createPartWriter(file: string, batchBytes: number, truncate: boo
     error ??= e;
     w.onReady?.();
   };
-  const opened = open(file, truncate ? 'w' : 'a').then(
+  const opened = o.open().then(
     (h) => {
       fh = h;
     },
@@ -61,7 +88,12 @@ export function createPartWriter(file: string, batchBytes: number, truncate: boo
     const bufs = queue;
     queue = [];
     queued = 0;
-    inflight = writeAll(fh!, bufs).then(() => {
+    const size = onDisk + bufs.reduce((n, b) => n + b.length, 0);
+    inflight = writeAll(fh!, bufs).then(async () => {
+      onDisk = size;
+      // A checkpoint: fsync before the offset may be recorded (one writer step, so the socket waits).
+      if (o.onDurable && onDisk > synced && now() - syncedAt >= checkpointMs) await checkpoint();
+    }).then(() => {
       inflight = null;
       if (queued >= batchBytes && canFlush()) flush();
       else {
@@ -72,6 +104,13 @@ export function createPartWriter(file: string, batchBytes: number, truncate: boo
       inflight = null;
       fail(e);
     });
+  };
+
+  const checkpoint = async (): Promise<void> => {
+    await fh!.sync();
+    synced = onDisk;
+    syncedAt = now();
+    o.onDurable?.(synced);
   };
 
   // A partial batch is written after a while, not only when full.
@@ -121,7 +160,7 @@ export function createPartWriter(file: string, batchBytes: number, truncate: boo
           flush();
           while (inflight) await inflight;
         }
-        if (error === null && durable) await fh?.sync();
+        if (error === null && durable && fh) await checkpoint();
       } finally {
         await fh?.close().catch(() => undefined);
       }

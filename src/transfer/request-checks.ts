@@ -2,7 +2,6 @@
 // Invariant: a path that passes resolveInsideRoot names a file strictly inside the transfers root,
 // also after following every symlink that exists on the way; nothing is created while checking.
 import { realpath } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FerryError } from '../errors.js';
 
@@ -124,14 +123,4 @@ export async function resolveInsideRoot(root: string, rel: string): Promise<{ ab
   const real = await realpathDeepest(abs);
   if (!within(rootReal, real) || real === rootReal) throw outside(rel);
   return { abs, rel: relative.split(path.sep).join('/') };
-}
-
-/** The temp file a download is written to, beside its target (same filesystem, so rename is atomic). */
-export function partPath(abs: string): string {
-  const dir = path.dirname(abs);
-  const base = path.basename(abs);
-  const name = `.${base}.ferry-part`;
-  // Keep within NAME_MAX (255 bytes) for long target names.
-  if (Buffer.byteLength(name) <= 255) return path.join(dir, name);
-  return path.join(dir, `.${createHash('sha256').update(base).digest('hex').slice(0, 32)}.ferry-part`);
 }

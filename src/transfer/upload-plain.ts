@@ -7,11 +7,19 @@ import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { requestFollowingRedirects } from './follow-redirects.js';
 import { baseHeaders } from './request-headers.js';
-import { checkSource, fileChunks } from './upload-source.js';
+import { checkSource, fileChunks, type Source } from './upload-source.js';
 
 export async function runPlainUpload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
-  const src = await checkSource(t, ctx.abs, ctl);
+  const src = await checkSource(t, ctx, ctl);
   if ('result' in src) return src.result;
+  try {
+    return await send(t, ctx, ctl, cb, src);
+  } finally {
+    await src.file.close();
+  }
+}
+
+async function send(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks, src: Source): Promise<AttemptResult> {
   const { size } = src;
   const headers = baseHeaders(t, ctx.transfers);
   headers['content-length'] = String(size);
@@ -20,7 +28,8 @@ export async function runPlainUpload(t: HttpJob, ctx: RunContext, ctl: AttemptCo
   cb.onProgress(0, size);
   const body = (): AsyncIterable<Uint8Array> => {
     sent = 0;
-    return fileChunks(ctx.abs, 0, (n) => {
+    // Every redirect hop re-reads the same descriptor from 0, never the path.
+    return fileChunks(src.file, 0, size, (n) => {
       sent += n;
       ctl.touch();
       cb.onProgress(sent, size);
@@ -30,6 +39,7 @@ export async function runPlainUpload(t: HttpJob, ctx: RunContext, ctl: AttemptCo
     const res = await requestFollowingRedirects(ctx.dispatcher, t.url, { method: t.method, headers, body }, {
       maxRedirects: ctx.transfers.maxRedirects,
       signal: ctl.signal,
+      allowPrivate: ctx.transfers.allowPrivateRedirects,
     });
     await res.body.dump().catch(() => undefined);
     // 303 after an upload: accepted, the result lives elsewhere (see follow-redirects).

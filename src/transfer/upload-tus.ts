@@ -1,6 +1,8 @@
 // One tus 1.0 upload attempt: create the upload (POST, Upload-Length) and persist its URL at once,
 // or ask the server where an earlier one stands (HEAD, Upload-Offset); then PATCH from that offset.
-// Invariant: progress reported to the caller on retry/abort is the last offset the SERVER confirmed.
+// Invariant: progress reported to the caller on retry/abort is the last offset the SERVER confirmed,
+// and an upload is only continued for the same source file (dev:ino:size:mtime) it was created for.
+// The Location is held to the redirect rules (origin-rules.ts); credentials stay with the client's origin.
 import path from 'node:path';
 import type { HttpJob } from '../model/job.js';
 import { FerryError } from '../errors.js';
@@ -8,8 +10,9 @@ import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes, type Failure } from './classify-failure.js';
 import { requestFollowingRedirects, type HopRequest } from './follow-redirects.js';
+import { checkNextPlace, crossOriginHeaders } from './origin-rules.js';
 import { baseHeaders, headerOf } from './request-headers.js';
-import { checkSource, fileChunks } from './upload-source.js';
+import { checkSource, fileChunks, type Source } from './upload-source.js';
 
 const TUS_VERSION = '1.0.0';
 // The upload is gone (expired, deleted, or never ours): start a new one.
@@ -20,20 +23,34 @@ class Stop {
 }
 
 export async function runTusUpload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
-  const src = await checkSource(t, ctx.abs, ctl);
+  const src = await checkSource(t, ctx, ctl);
   if ('result' in src) return src.result;
+  try {
+    return await upload(t, ctx, ctl, cb, src);
+  } finally {
+    await src.file.close();
+  }
+}
+
+async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks, src: Source): Promise<AttemptResult> {
   const { size } = src;
   let confirmed = 0;
+  const creation = new URL(t.url);
+  const rules = { allowPrivate: ctx.transfers.allowPrivateRedirects };
   const send = async (url: string, req: HopRequest) => {
-    const headers = { ...baseHeaders(t, ctx.transfers), ...req.headers, 'tus-resumable': TUS_VERSION };
-    const res = await requestFollowingRedirects(ctx.dispatcher, url, { ...req, headers }, { maxRedirects: ctx.transfers.maxRedirects, signal: ctl.signal });
+    const base = baseHeaders(t, ctx.transfers);
+    const own = new URL(url).origin === creation.origin ? base : crossOriginHeaders(base);
+    const headers = { ...own, ...req.headers, 'tus-resumable': TUS_VERSION };
+    const res = await requestFollowingRedirects(ctx.dispatcher, url, { ...req, headers }, { maxRedirects: ctx.transfers.maxRedirects, signal: ctl.signal, allowPrivate: rules.allowPrivate });
     await res.body.dump().catch(() => undefined);
     ctl.touch();
     return res;
   };
   try {
-    let uploadUrl = t.resume.tusUrl ?? null;
+    // An upload made for another version of the file (rewritten, even at the same size) is not continued.
+    let uploadUrl = t.resume.tusUrl !== undefined && t.resume.tusSource === src.identity ? t.resume.tusUrl : null;
     if (uploadUrl !== null) {
+      await checkNextPlace(creation, creation, new URL(uploadUrl), rules, 'tus Location');
       const res = await send(uploadUrl, { method: 'HEAD', headers: {} });
       const offset = Number(headerOf(res.headers, 'upload-offset'));
       const length = headerOf(res.headers, 'upload-length');
@@ -51,9 +68,16 @@ export async function runTusUpload(t: HttpJob, ctx: RunContext, ctl: AttemptCont
         if (res.statusCode >= 200 && res.statusCode < 300) throw new Stop({ outcome: 'failed', error: new FerryError('PROTOCOL_ERROR', `tus creation answered ${res.statusCode} without a Location`) });
         throw new Stop(failureFromStatus(res.statusCode, res.headers, ctx.now()));
       }
-      uploadUrl = new URL(location, res.url).href;
+      const at = new URL(location, res.url);
+      // The upload lives where it was created: a Location elsewhere would get the file (and, before
+      // this check, the client's credentials) without the client ever naming that origin.
+      if (at.origin !== creation.origin && at.origin !== res.url.origin) {
+        throw new FerryError('INSECURE_REDIRECT', `refused a tus Location on another origin (${at.origin})`);
+      }
+      await checkNextPlace(creation, res.url, at, rules, 'tus Location');
+      uploadUrl = at.href;
       confirmed = 0;
-      cb.onResumeState({ etag: undefined, lastModified: undefined, tusUrl: uploadUrl });
+      cb.onResumeState({ etag: undefined, lastModified: undefined, tusUrl: uploadUrl, tusSource: src.identity });
     }
     cb.onProgress(confirmed, size);
     while (confirmed < size) {
@@ -66,7 +90,7 @@ export async function runTusUpload(t: HttpJob, ctx: RunContext, ctl: AttemptCont
           'upload-offset': String(start),
           'content-length': String(size - start),
         },
-        body: () => fileChunks(ctx.abs, start, (n) => {
+        body: () => fileChunks(src.file, start, size, (n) => {
           sent += n;
           ctl.touch();
           cb.onProgress(start + sent, size);

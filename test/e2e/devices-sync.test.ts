@@ -128,9 +128,12 @@ describe('device sync over a serial pty', () => {
     const r = await agent.api('POST', '/v1/devices/slow/sync', {});
     const id = r.body.transfers[0].id;
     await agent.waitTransfer(id, (t) => t.state === 'running' && t.bytesTransferred > 0, 20_000, 'pull under way');
+    // The job's own part file, in ferry's private part folder.
+    const part = join(agent.root, '.ferry-parts', `${id}.part`);
+    expect(existsSync(part)).toBe(true);
     const c = await agent.api('POST', `/v1/transfers/${id}/cancel`, {});
     expect(c.body.state).toBe('cancelled');
-    await waitFor(() => !existsSync(join(agent.root, 'devices/slow/.big.bin.ferry-part')), 5000, 'part file removed');
+    await waitFor(() => !existsSync(part), 5000, 'part file removed');
     expect(existsSync(join(agent.root, 'devices/slow/big.bin'))).toBe(false);
     expect((await agent.transfer(id)).state).toBe('cancelled');
   });

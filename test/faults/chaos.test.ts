@@ -22,7 +22,8 @@ function partFiles(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.isDirectory()) out.push(...partFiles(join(dir, e.name)));
-    else if (e.name.endsWith('.ferry-part')) out.push(join(dir, e.name));
+    // Part files live in the root's private `.ferry-parts/` folder; `.NAME.ferry-part` is the old layout.
+    else if (e.name.endsWith('.ferry-part') || dir.endsWith('/.ferry-parts')) out.push(join(dir, e.name));
   }
   return out;
 }

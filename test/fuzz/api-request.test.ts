@@ -76,7 +76,7 @@ describe('fuzz: transfer requests', () => {
   it('buildTransfer (schema, ranges, path resolution, policy) rejects cleanly or builds a finite record', async () => {
     await fc.assert(
       fc.asyncProperty(requestBody, async (body) => {
-        const t = await expectCleanAsync(() => buildTransfer(body, 'fuzz', cfg, new Date()));
+        const t = await expectCleanAsync(() => buildTransfer(body, { name: 'fuzz', uid: 0, admin: true }, cfg, new Date()));
         if (t) {
           expect(t.path.startsWith('..')).toBe(false);
           expect(Number.isFinite(t.retry.maxDelayS) && Number.isFinite(t.retry.initialDelayS)).toBe(true);

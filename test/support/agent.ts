@@ -68,9 +68,14 @@ export class AgentProcess {
     writeFileSync(this.configFile, JSON.stringify(cfg, null, 2));
   }
 
-  async start(env: Record<string, string> = {}, timeoutMs = 15_000): Promise<void> {
+  /** `opts`: how long to wait for the socket (a number: that), and `runAs` to start ferryd as that system
+   * user (runuser; the test must run as root). */
+  async start(env: Record<string, string> = {}, opts: number | { runAs?: string; timeoutMs?: number } = {}): Promise<void> {
+    const { runAs, timeoutMs = 15_000 } = typeof opts === 'number' ? { timeoutMs: opts } : opts;
     if (!existsSync(FERRYD)) throw new Error(`${FERRYD} missing: run "npm run build" first (npm test does)`);
-    this.child = spawn(process.execPath, [FERRYD, '--config', this.configFile], {
+    const argv = [process.execPath, FERRYD, '--config', this.configFile];
+    const [cmd, ...args] = runAs ? ['runuser', '-u', runAs, '--', ...argv] : argv;
+    this.child = spawn(cmd!, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -64,4 +64,6 @@ export function download(url: string, path = 'out/file.bin', over: Partial<HttpJ
 }
 
 export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+/** Where a download's part file lives: ferry's private part folder, one file per transfer id. */
+export const partOf = (h: Harness, t: TransferRecord): string => join(h.root, '.ferry-parts', `${t.id}.part`);
 export const readOut = (h: Harness, rel: string): Buffer => readFileSync(join(h.root, rel));

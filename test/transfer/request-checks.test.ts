@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { FerryError } from '../../src/errors.js';
-import { checkHeaders, checkUrl, partPath, resolveInsideRoot } from '../../src/transfer/request-checks.js';
+import { checkHeaders, checkUrl, resolveInsideRoot } from '../../src/transfer/request-checks.js';
 import { makeTempDir } from '../support/tmp.js';
 
 function codeOf(fn: () => unknown): { code: string; field: string | undefined } | null {
@@ -111,12 +111,5 @@ describe('resolveInsideRoot', () => {
   it('rejects the root itself and empty paths', async () => {
     expect((await rejection(resolveInsideRoot(root, '')))?.code).toBe('INVALID_FIELD');
     expect((await rejection(resolveInsideRoot(root, root)))?.code).toBe('INVALID_FIELD');
-  });
-});
-
-describe('partPath', () => {
-  it('puts a hidden part file beside the target', () => {
-    expect(partPath('/r/a/file.bin')).toBe('/r/a/.file.bin.ferry-part');
-    expect(partPath(`/r/${'x'.repeat(250)}`)).toMatch(/^\/r\/\.[0-9a-f]{32}\.ferry-part$/);
   });
 });

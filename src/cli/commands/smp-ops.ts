@@ -1,8 +1,10 @@
 // The operations of `ferryctl smp`, each returning the device's answer twice: as data (--json) and as
 // text. File transfers reuse device sync's pull/push, so they resume from a part file and are checked
 // with the device's hash the same way.
-import { open, stat } from 'node:fs/promises';
+import { open, rmdir, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { PARTS_DIR } from '../../transfer/file-scope.js';
 import { UsageError } from '../args.js';
 import type { SmpClient } from '../../sync/smp/smp-client.js';
 import type { ImageSlotState } from '../../sync/smp/image-group.js';
@@ -79,10 +81,14 @@ async function fsOp(c: OpContext, sub: string | undefined, rest: string[]): Prom
       need(rest, 2, 'fs get REMOTE LOCAL');
       const [remote, local] = rest as [string, string];
       const target = path.resolve(c.cwd, local);
+      const dir = path.dirname(target);
+      // The part file lives in <dir>/.ferry-parts (named for the target, so a second run resumes it).
+      const id = `get-${createHash('sha256').update(target).digest('hex').slice(0, 32)}`;
       const r = await pullFile({
-        client, remote, target, hash: c.hashType ?? 'auto', skipUnchanged: false, signal,
+        client, remote, root: dir, rel: path.basename(target), id, hash: c.hashType ?? 'auto', skipUnchanged: false, signal,
         onProgress: () => undefined, onCheckpoint: () => undefined,
       });
+      await rmdir(path.join(dir, PARTS_DIR)).catch(() => undefined);
       return {
         json: { remote, local: target, length: r.length, verified: r.verifiedWith, resumedFrom: r.resumedFrom },
         text: `${remote} → ${local}: ${r.length} bytes${r.verifiedWith ? `, matches the device's ${r.verifiedWith}` : ' (the device offers no hash to check)'}`,

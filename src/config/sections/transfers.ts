@@ -5,6 +5,10 @@ import { attemptsField, bytesField, MAX_BYTES, msField, retryDelayField, seconds
 export const TransfersSection = Type.Object(
   {
     maxRedirects: Type.Integer({ minimum: 0, maximum: 20, default: 5 }),
+    allowPrivateRedirects: Type.Boolean({
+      default: false,
+      description: 'Follow redirects and tus Locations into loopback, link-local or private addresses (always allowed within the class the request started in).',
+    }),
     noProgressTimeoutS: secondsField({ default: 120, description: 'Abort an attempt after this long without a byte.' }),
     connectTimeoutS: secondsField({ max: 3600, default: 30 }),
     caFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null, description: 'Extra CA bundle (PEM) trusted besides the system store.' }),
