@@ -3,7 +3,7 @@
 // curl in the same run with alternating rounds, on a private nginx (full speed and limit_rate) and a tus
 // server on loopback. Prints ratios against the issue-10 targets.
 // Usage: npm run build && npx tsx bench/daemon-http.ts [--quick] [--rounds N] [--only NAME]
-//        [--strace DIR] (strace -c -f of ferryd per ferry round) [--ferryd-args "--cpu-prof --cpu-prof-dir D"]
+//        [--keep] (leave the work dir and ferryd.log) [--strace DIR] (strace -c -f of ferryd per ferry round) [--ferryd-args "--cpu-prof --cpu-prof-dir D"]
 import { spawn } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,7 +48,8 @@ interface Ctx {
 /** Measures one ferry transfer from enqueue to the final event; optionally under strace -c. */
 async function ferryRound(c: Ctx, tag: string, body: Record<string, unknown>): Promise<Measure & { peakMiB: number }> {
   const pid = c.ferryd.pid;
-  const strace = straceDir ? spawn('strace', ['-c', '-f', '-p', String(pid), '-o', join(straceDir, `${tag}.txt`)], { stdio: 'ignore' }) : null;
+  const strace = straceDir ? spawn('strace', ['-c', '-f', '-p', String(pid), '-o', join(straceDir, `${tag.replace(/\W+/g, '-')}.txt`)], { stdio: 'ignore' }) : null;
+  const straced = strace ? new Promise((r) => strace.once('exit', r)) : null;
   if (strace) await sleep(300);
   resetPeak(pid);
   const cpu0 = cpuSeconds(pid);
@@ -60,7 +61,7 @@ async function ferryRound(c: Ctx, tag: string, body: Record<string, unknown>): P
   const peakMiB = rssMiB(pid, 'VmHWM');
   if (strace) {
     strace.kill('SIGINT');
-    await new Promise((r) => strace.once('exit', r));
+    await straced;
   }
   if (t.state !== 'completed') throw new Error(`ferry ${tag}: ${t.state} ${JSON.stringify(t.error ?? t.lastError)}`);
   return { wallS, cpuS, peakMiB };
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
   // A real disk, not tmpfs: the fsyncs ferry does are part of what a user pays for.
   const work = mkdtempSync('/var/tmp/ferry-daemon-bench-');
   const www = join(work, 'www');
-  const cleanups: Array<() => void | Promise<void>> = [() => rmSync(work, { recursive: true, force: true })];
+  const cleanups: Array<() => void | Promise<void>> = [() => (flag('keep') ? console.log(`kept ${work}`) : rmSync(work, { recursive: true, force: true }))];
   try {
     mkdirSync(www);
     for (const s of new Set(Object.values(SIZES))) makeFile(join(www, `d${s}.bin`), s * MiB);
@@ -191,7 +192,14 @@ async function main(): Promise<void> {
     const c: Ctx = { work, www, nginx, tus, ferryd, rows: [], notes: [] };
     console.log(`work dir ${work}; ferryd pid ${ferryd.pid}; load average at start ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     await sleep(3000);
+    const idleCpu0 = cpuSeconds(ferryd.pid);
+    await sleep(5000);
+    c.notes.push(`ferryd CPU while idle: ${((cpuSeconds(ferryd.pid) - idleCpu0) / 5 * 1000).toFixed(1)} ms per s`);
     c.notes.push(`ferryd RSS idle (3 s after start): ${rssMiB(ferryd.pid).toFixed(1)} MiB (target <= 55: ${rssMiB(ferryd.pid) <= 55 ? 'ok' : 'MISS'})`);
+    // The first transfer loads the HTTP engine (undici): a one-time cost, measured apart.
+    makeFile(join(www, 'warm.bin'), MiB);
+    const warm = await ferryRound(c, 'warm-up', { url: `${nginx.base}/fast/warm.bin`, path: 'warm.bin' });
+    c.notes.push(`first transfer (1 MiB, loads the HTTP engine): ${warm.wallS.toFixed(2)} s, ${warm.cpuS.toFixed(2)} CPU-s; RSS after it ${rssMiB(ferryd.pid).toFixed(1)} MiB`);
     const cases: Array<[string, () => Promise<void>]> = [
       [`download ${SIZES.fast} MiB loopback`, () => download(c, `download ${SIZES.fast} MiB loopback`, 'fast', SIZES.fast, 0.9)],
       [`download ${SIZES.r12} MiB 12 MiB/s`, () => download(c, `download ${SIZES.r12} MiB 12 MiB/s`, 12, SIZES.r12, 0.97)],

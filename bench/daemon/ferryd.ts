@@ -2,7 +2,7 @@
 // transfers root on a real disk, queues through its socket and waits for transfers through its SSE
 // stream; reads its CPU (utime+stime of every thread, /proc/PID/stat) and RSS from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { SseParser } from '../../src/cli/sse-parser.js';
@@ -36,7 +36,7 @@ export class Ferryd {
   private waiters: Waiter[] = [];
   private finals = new Map<string, any>();
   private events: ReturnType<typeof request> | null = null;
-  logs = '';
+  readonly logFile: string;
 
   constructor(
     readonly dir: string,
@@ -44,6 +44,7 @@ export class Ferryd {
   ) {
     this.socket = join(dir, 'ferry.sock');
     this.root = join(dir, 'transfers');
+    this.logFile = join(dir, 'ferryd.log');
     mkdirSync(this.root, { recursive: true });
   }
 
@@ -55,11 +56,12 @@ export class Ferryd {
     if (!existsSync(FERRYD)) throw new Error(`${FERRYD} missing: run "npm run build" first`);
     const config = join(this.dir, 'ferry.json');
     writeFileSync(config, JSON.stringify({ stateDir: join(this.dir, 'state'), transfersRoot: this.root, socket: { path: this.socket }, ...this.extra }));
-    this.child = spawn(process.execPath, [...nodeArgs, FERRYD, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d: Buffer) => (this.logs = (this.logs + d.toString()).slice(-20_000)));
-    this.child.stderr!.on('data', (d: Buffer) => (this.logs = (this.logs + d.toString()).slice(-20_000)));
+    // Its log goes to a file, as to journald: not through a pipe this process would have to drain.
+    const log = openSync(this.logFile, 'a');
+    this.child = spawn(process.execPath, [...nodeArgs, FERRYD, '--config', config], { stdio: ['ignore', log, log] });
+    closeSync(log);
     for (let i = 0; ; i++) {
-      if (this.child.exitCode !== null) throw new Error(`ferryd exited ${this.child.exitCode}: ${this.logs}`);
+      if (this.child.exitCode !== null) throw new Error(`ferryd exited ${this.child.exitCode}: ${readFileSync(this.logFile, 'utf8').slice(-2000)}`);
       if (existsSync(this.socket) && (await this.api('GET', '/v1/health').then((r) => r.status === 200, () => false))) break;
       if (i > 300) throw new Error('ferryd did not answer on its socket');
       await new Promise((r) => setTimeout(r, 50));

@@ -18,10 +18,11 @@ import { baseHeaders, headerOf } from './request-headers.js';
 
 // POLICY.md §3: over this size a server should honour Range; without it we warn.
 const RANGE_EXPECTED_ABOVE = 5 * 1024 * 1024;
-// Large batched writes keep the socket flowing while the previous batch is written; at most about
-// two batches plus the body's high-water mark are held per running download.
-const WRITE_BATCH = 4 * 1024 * 1024;
+// The part writer's ring (RING_BYTES) plus the body's high-water mark are held per running download.
 const BODY_HIGH_WATER = 1024 * 1024;
+// Received bytes are reported at most this often (each report is work in the scheduler); each
+// completed write reports too.
+const REPORT_MS = 100;
 
 interface ContentRange {
   start: number;
@@ -149,7 +150,7 @@ async function downloadPass(
   cb.onProgress(offset, total);
   // The body is consumed from now on (no await before the listeners), so a connection that drops
   // right away still leaves what arrived; the writer holds it until released.
-  const writer = createPartWriter(part, WRITE_BATCH, offset === 0);
+  const writer = createPartWriter(part, offset === 0);
   const pumped = pumpBody(res, writer, offset, total, hash, ctl, cb);
   if (fresh) {
     await writer.opened;
@@ -191,12 +192,21 @@ async function pumpBody(
     if (writer.error !== null) body.destroy(writer.error as Error);
     else if (body.isPaused()) body.resume();
   };
+  let reportedAt = 0;
+  let reported = -1;
+  const report = (n: number): void => {
+    if (n <= reported) return;
+    reported = n;
+    reportedAt = performance.now();
+    cb.onProgress(offset + n, total);
+  };
+  writer.onWritten = report;
   body.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
     hash?.update(chunk);
     ctl.touch();
-    cb.onProgress(offset + bytes, total);
     if (!writer.write(chunk)) body.pause();
+    if (performance.now() - reportedAt >= REPORT_MS) report(bytes);
   });
   try {
     // finished() also settles for a body that already ended or failed.
@@ -209,6 +219,7 @@ async function pumpBody(
   try {
     // Whatever arrived is a valid prefix: it reaches the file before we report.
     await writer.close(failure === null);
+    report(bytes);
   } catch (e) {
     failure ??= e;
   }
