@@ -2,14 +2,15 @@
 // default config, state and transfers on a real disk under /var/tmp), queued over its socket, against
 // curl in the same run with alternating rounds, on a private nginx (full speed and limit_rate) and a tus
 // server on loopback. Prints ratios against the issue-10 targets.
-// Usage: npm run build && npx tsx bench/daemon-http.ts [--quick] [--rounds N] [--only NAME]
-//        [--keep] (leave the work dir and ferryd.log) [--strace DIR] (strace -c -f of ferryd per ferry round) [--ferryd-args "--cpu-prof --cpu-prof-dir D"]
+// Usage: npm run build && npx tsx bench/daemon-http.ts [--quick] [--rounds N] [--only NAME,NAME]
+//        [--keep] (leave the work dir and ferryd.log) [--ferryd-args "--cpu-prof --cpu-prof-dir D"]
+//        [--strace DIR [--strace-args "-f -T -e trace=fsync"]] (default strace -c -f of each ferry round)
 import { spawn } from 'node:child_process';
-import { linkSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuSeconds, Ferryd, resetPeak, rssMiB } from './daemon/ferryd.js';
 import { makeFile, startNginx, startTus, type Nginx, type TusServer } from './daemon/origin.js';
-import { curlDownload, curlPut, curlTus, median, type Measure } from './daemon/peer.js';
+import { curlDownload, curlPut, curlTus, median, q, sh, type Measure } from './daemon/peer.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(`--${name}`);
@@ -21,6 +22,7 @@ const quick = flag('quick');
 const rounds = Number(opt('rounds', quick ? '1' : '3'));
 const only = opt('only', '');
 const straceDir = opt('strace', '');
+const straceArgs = opt('strace-args', '-c -f').split(' ').filter(Boolean);
 const ferrydArgs = opt('ferryd-args', '').split(' ').filter(Boolean);
 const MiB = 1024 * 1024;
 const SIZES = quick ? { fast: 256, r12: 64, r2: 8, kill6: 24 } : { fast: 1024, r12: 256, r2: 64, kill6: 64 };
@@ -48,7 +50,7 @@ interface Ctx {
 /** Measures one ferry transfer from enqueue to the final event; optionally under strace -c. */
 async function ferryRound(c: Ctx, tag: string, body: Record<string, unknown>): Promise<Measure & { peakMiB: number }> {
   const pid = c.ferryd.pid;
-  const strace = straceDir ? spawn('strace', ['-c', '-f', '-p', String(pid), '-o', join(straceDir, `${tag.replace(/\W+/g, '-')}.txt`)], { stdio: 'ignore' }) : null;
+  const strace = straceDir ? spawn('strace', [...straceArgs, '-p', String(pid), '-o', join(straceDir, `${tag.replace(/\W+/g, '-')}.txt`)], { stdio: 'ignore' }) : null;
   const straced = strace ? new Promise((r) => strace.once('exit', r)) : null;
   if (strace) await sleep(300);
   resetPeak(pid);
@@ -106,8 +108,10 @@ async function upload(c: Ctx, name: string, kind: 'put' | 'tus', sizeMiB: number
             async () => row.ferry.push(await ferryRound(c, `${name}-${i}`, { url: c.tus.url, method: 'POST', direction: 'upload', protocol: 'tus', path: `src-${sizeMiB}.bin` })),
           ];
     for (const step of i % 2 ? pair.reverse() : pair) await step();
-    rmSync(join(c.work, kind === 'put' ? 'up' : 'tus'), { recursive: true, force: true });
-    mkdirSync(join(c.work, kind === 'put' ? 'up' : 'tus'), { recursive: true, mode: 0o777 });
+    const store = join(c.work, kind === 'put' ? 'up' : 'tus');
+    rmSync(store, { recursive: true, force: true });
+    mkdirSync(store);
+    chmodSync(store, 0o777); // nginx's worker runs unprivileged
   }
   c.rows.push(row);
 }
@@ -130,7 +134,23 @@ async function killResend(c: Ctx, name: string, rate: 'fast' | number, sizeMiB: 
   rmSync(join(c.ferryd.root, 'killed.bin'));
   await sleep(300); // nginx logs a request when its connection closes
   const resent = c.nginx.bytesSent(tag) - sizeMiB * MiB;
-  c.notes.push(`bytes re-sent after SIGKILL, ${name}: ${(resent / MiB).toFixed(2)} MiB (target <= 1 MiB: ${resent <= MiB ? 'ok' : 'MISS'})`);
+  // The peer: curl killed at the same point and resumed with -C -, which writes each read at once:
+  // what it loses is what the kernel's socket buffers held (nginx counts it as sent).
+  const ctag = `k=curl-${name.replace(/\W+/g, '-')}`;
+  const out = join(c.ferryd.root, 'curl-killed.bin');
+  const curlUrl = `${c.nginx.base}${c.nginx.prefix(rate)}d${sizeMiB}.bin?${ctag}`;
+  const child = spawn('curl', ['-sS', '-o', out, curlUrl], { stdio: 'ignore' });
+  while (!existsSync(out) || statSync(out).size < (sizeMiB * MiB) / 3) await sleep(rate === 'fast' ? 2 : 50);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  await sh(`curl -sS --fail -C - -o ${q(out)} ${q(curlUrl)}`);
+  rmSync(out);
+  await sleep(300);
+  const curlResent = c.nginx.bytesSent(ctag) - sizeMiB * MiB;
+  c.notes.push(
+    `bytes re-sent after SIGKILL at a third, ${name}: ferry ${(resent / MiB).toFixed(2)} MiB (target <= 1 MiB: ${resent <= MiB ? 'ok' : 'MISS'}); ` +
+      `curl -o then -C - ${(curlResent / MiB).toFixed(2)} MiB`,
+  );
 }
 
 /** RSS of a ferryd holding 500 queued transfers that cannot run (no network in its static conditions). */
@@ -150,25 +170,20 @@ async function queuedRss(c: Ctx): Promise<void> {
   }
 }
 
-function report(c: Ctx): void {
-  const f2 = (x: number) => x.toFixed(2);
-  console.log(`\n## ferryd vs curl (${rounds} round(s) each, alternating; medians; ratio range over rounds)\n`);
-  console.log('| case | ferry wall s | curl wall s | throughput ferry/curl | ferry CPU s | curl CPU s | CPU ferry/curl |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of c.rows) {
-    const tputs = r.ferry.map((f, i) => r.curl[i]!.wallS / f.wallS);
-    const cpus = r.ferry.map((f, i) => f.cpuS / Math.max(r.curl[i]!.cpuS, 0.01));
-    const tput = median(r.curl.map((m) => m.wallS)) / median(r.ferry.map((m) => m.wallS));
-    const cpu = median(r.ferry.map((m) => m.cpuS)) / Math.max(median(r.curl.map((m) => m.cpuS)), 0.01);
-    const range = (xs: number[]) => (xs.length > 1 ? ` (${f2(Math.min(...xs))}–${f2(Math.max(...xs))})` : '');
-    console.log(
-      `| ${r.name} | ${f2(median(r.ferry.map((m) => m.wallS)))} | ${f2(median(r.curl.map((m) => m.wallS)))} | ` +
-        `**${f2(tput)}**${range(tputs)} ≥ ${r.minTput} ${tput >= r.minTput ? 'ok' : 'MISS'} | ${f2(median(r.ferry.map((m) => m.cpuS)))} | ` +
-        `${f2(median(r.curl.map((m) => m.cpuS)))} | **${f2(cpu)}**${range(cpus)} ≤ ${r.maxCpu} ${cpu <= r.maxCpu ? 'ok' : 'MISS'} |`,
-    );
-  }
-  console.log('');
-  for (const n of c.notes) console.log(`- ${n}`);
+const f2 = (x: number) => x.toFixed(2);
+
+/** One table row, printed as soon as its case is done (a long run that dies still leaves its rows). */
+function row(r: Row): string {
+  const tputs = r.ferry.map((f, i) => r.curl[i]!.wallS / f.wallS);
+  const cpus = r.ferry.map((f, i) => f.cpuS / Math.max(r.curl[i]!.cpuS, 0.01));
+  const tput = median(r.curl.map((m) => m.wallS)) / median(r.ferry.map((m) => m.wallS));
+  const cpu = median(r.ferry.map((m) => m.cpuS)) / Math.max(median(r.curl.map((m) => m.cpuS)), 0.01);
+  const range = (xs: number[]) => (xs.length > 1 ? ` (${f2(Math.min(...xs))}–${f2(Math.max(...xs))})` : '');
+  return (
+    `| ${r.name} | ${f2(median(r.ferry.map((m) => m.wallS)))} | ${f2(median(r.curl.map((m) => m.wallS)))} | ` +
+    `**${f2(tput)}**${range(tputs)} ≥ ${r.minTput} ${tput >= r.minTput ? 'ok' : 'MISS'} | ${f2(median(r.ferry.map((m) => m.cpuS)))} | ` +
+    `${f2(median(r.curl.map((m) => m.cpuS)))} | **${f2(cpu)}**${range(cpus)} ≤ ${r.maxCpu} ${cpu <= r.maxCpu ? 'ok' : 'MISS'} |`
+  );
 }
 
 async function main(): Promise<void> {
@@ -210,13 +225,19 @@ async function main(): Promise<void> {
       ['kill loopback', () => killResend(c, 'loopback', 'fast', SIZES.fast)],
       ['500 queued', () => queuedRss(c)],
     ];
+    console.log(`\n## ferryd vs curl (${rounds} round(s) each, alternating; medians; ratio range over rounds)\n`);
+    console.log('| case | ferry wall s | curl wall s | throughput ferry/curl | ferry CPU s | curl CPU s | CPU ferry/curl |');
+    console.log('|---|---|---|---|---|---|---|');
     for (const [name, run] of cases) {
-      if (only && !name.includes(only)) continue;
+      if (only && !only.split(',').some((o) => name.includes(o))) continue;
       const t0 = performance.now();
+      const before = c.rows.length;
       await run();
+      for (const r of c.rows.slice(before)) console.log(row(r));
       console.error(`${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
-    report(c);
+    console.log('');
+    for (const n of c.notes) console.log(`- ${n}`);
     console.log(`- load average at the end ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   } finally {
     for (const f of cleanups) await f();
