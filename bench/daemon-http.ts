@@ -127,6 +127,8 @@ async function killResend(c: Ctx, name: string, rate: 'fast' | number, sizeMiB: 
     if (['completed', 'failed'].includes(t.state)) throw new Error(`${name}: ended before the kill`);
     await sleep(rate === 'fast' ? 5 : 50);
   }
+  // Progress is reported as writes complete: a random delay keeps the kill from always landing there.
+  await sleep(Math.random() * (rate === 'fast' ? 20 : 400));
   await c.ferryd.kill('SIGKILL');
   await c.ferryd.start(ferrydArgs);
   const t = await c.ferryd.done(id);

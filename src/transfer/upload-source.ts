@@ -10,7 +10,7 @@ import { hashFile } from './part-file.js';
 
 const MIN_CHUNK = 64 * 1024;
 const MAX_CHUNK = 4 * 1024 * 1024;
-const RING = 3;
+const RING = 4;
 
 /** The file's size, or the failed result that ends the attempt (missing file, checksum mismatch). */
 export async function checkSource(t: TransferRecord, abs: string, ctl: AttemptControl): Promise<{ size: number } | { result: AttemptResult }> {
@@ -45,26 +45,34 @@ export async function checkSource(t: TransferRecord, abs: string, ctl: AttemptCo
  */
 export async function* fileChunks(abs: string, start: number, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
   const fh = await open(abs, 'r');
+  let next: Promise<{ buf: Buffer; bytesRead: number }> | null = null;
   try {
     let size = MIN_CHUNK;
     let pos = start;
-    // Buffers are recycled (fresh 4 MiB buffers cost ~40 % more CPU in page faults). A buffer is
-    // refilled only when the chunk two places after it is requested: the client asks for the next
-    // chunk after socket.write() returned true or drained, and socket writes complete in order, so by
-    // then it is no longer referenced (one spare slot covers a client that reads one chunk ahead).
+    // Buffers are recycled (fresh 4 MiB buffers cost ~40 % more CPU in page faults). The next chunk
+    // is read while the current one is being sent, into the slot three places after the one the
+    // client is taking: the client asks for a chunk after socket.write() of the one before returned
+    // true or drained, and socket writes complete in order, so by then that slot is no longer
+    // referenced (one spare slot covers a client that reads one chunk ahead).
     let ring: Buffer[] = [];
     let ringSize = size;
-    for (let n = 0; ; n++) {
+    const read = (n: number, at: number): Promise<{ buf: Buffer; bytesRead: number }> => {
       if (ringSize !== size) {
         ring = [];
         ringSize = size;
       }
       const buf = (ring[n % RING] ??= Buffer.allocUnsafe(size));
-      const { bytesRead } = await fh.read(buf, 0, size, pos);
+      return fh.read(buf, 0, size, at).then(({ bytesRead }) => ({ buf, bytesRead }));
+    };
+    next = read(0, pos);
+    for (let n = 0; ; n++) {
+      const { buf, bytesRead } = await next;
+      next = null;
       if (bytesRead === 0) return;
       pos += bytesRead;
+      next = read(n + 1, pos);
       const t0 = performance.now();
-      yield bytesRead < size ? buf.subarray(0, bytesRead) : buf;
+      yield bytesRead < buf.length ? buf.subarray(0, bytesRead) : buf;
       onChunk(bytesRead);
       // Taken quickly: the link is fast, read more at once. Slowly: read less.
       const took = performance.now() - t0;
@@ -72,6 +80,8 @@ export async function* fileChunks(abs: string, start: number, onChunk: (n: numbe
       else if (took > 1000) size = Math.max(size / 2, MIN_CHUNK);
     }
   } finally {
+    // A read may still be in flight when the client stops early.
+    await next?.catch(() => undefined);
     await fh.close();
   }
 }
