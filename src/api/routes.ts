@@ -1,21 +1,22 @@
 // The route table of API.md: method + path pattern → a thin handler calling an action.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConditionsSource } from '../conditions/snapshot.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
-import type { TransferStore } from '../queue/store.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import { FerryError } from '../errors.js';
 import type { Actions } from './actions.js';
-import { openEventStream } from './events.js';
+import type { EventHub } from './events.js';
 import type { Caller } from './identity.js';
 import { renderMetrics } from './metrics.js';
 
 export interface RouteContext {
   actions: Actions;
-  scheduler: Scheduler;
-  store: TransferStore;
+  queue: JobQueue;
   conditions: ConditionsSource;
   startedAtMs: number;
   /** Extra routes contributed by other parts (devices). */
   extra?: Route[];
+  /** More Prometheus text appended to /v1/metrics (usage counters). */
+  metricsExtra?: () => string;
 }
 
 export interface HandlerArgs {
@@ -26,6 +27,8 @@ export interface HandlerArgs {
   body: unknown;
   req: IncomingMessage;
   res: ServerResponse;
+  /** Every open event stream (GET /v1/events). */
+  events: EventHub;
 }
 
 export type HandlerResult = { status?: number; body: unknown; contentType?: string } | undefined;
@@ -60,16 +63,17 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/v1/events',
-    handle: ({ ctx, caller, req, res }) => {
-      openEventStream(req, res, { scheduler: ctx.scheduler, conditions: ctx.conditions, visible: (t) => ctx.actions.visible(caller, t) });
+    handle: ({ caller, req, res, events }) => {
+      events.open(caller, caller.uid, req, res);
       return undefined;
     },
   },
   {
     method: 'GET',
     path: '/v1/metrics',
-    handle: ({ ctx }) => ({
-      body: renderMetrics(ctx.store.all(), ctx.conditions.current(), ctx.startedAtMs, Date.now()),
+    // A non-admin's counts are its own transfers' (like GET /v1/transfers); conditions are everyone's.
+    handle: ({ ctx, caller }) => ({
+      body: renderMetrics(ctx.queue.all().filter((t) => ctx.actions.visible(caller, t)), ctx.conditions.current(), ctx.startedAtMs, Date.now()) + (ctx.metricsExtra?.() ?? ''),
       contentType: 'text/plain; version=0.0.4',
     }),
   },
@@ -89,7 +93,7 @@ export function matchRoute(
     let okPath = true;
     for (let i = 0; i < segs.length; i++) {
       const s = segs[i]!;
-      if (s.startsWith(':')) params[s.slice(1)] = decodeURIComponent(parts[i]!);
+      if (s.startsWith(':')) params[s.slice(1)] = decodeSegment(parts[i]!);
       else if (s !== parts[i]) {
         okPath = false;
         break;
@@ -100,4 +104,13 @@ export function matchRoute(
     if (r.method === method) return { route: r, params };
   }
   return pathMatched ? 'method' : null;
+}
+
+/** A percent-encoded path segment; malformed encoding (`%ff`, a lone surrogate) is the client's error. */
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch (e) {
+    throw new FerryError('BAD_REQUEST', `the path segment ${JSON.stringify(seg.slice(0, 100))} is not valid percent-encoded UTF-8`, { cause: e });
+  }
 }

@@ -7,6 +7,9 @@ import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { asFerryError, FerryError, httpStatusFor } from '../errors.js';
 import type { Logger } from '../log.js';
+import { readJsonBody } from './body-reader.js';
+import { answerClientError } from './client-error.js';
+import { EventHub } from './events.js';
 import { identify, type Caller } from './identity.js';
 import { matchRoute, ROUTES, type RouteContext } from './routes.js';
 
@@ -25,14 +28,23 @@ export class ApiServer {
   private readonly log: Logger;
   private closing = false;
   private readonly sockets = new Set<Socket>();
+  private readonly events: EventHub;
 
   constructor(private readonly deps: ApiServerDeps) {
     this.log = deps.log.child({ component: 'api' });
+    this.events = new EventHub({
+      queue: deps.routes.queue,
+      conditions: deps.routes.conditions,
+      config: deps.config,
+      identify: (uid) => identify(uid, deps.config().clients),
+      log: this.log,
+    });
     this.server = createServer({ requestTimeout: 30_000 }, (req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    this.server.on('clientError', (err: Error, socket) => answerClientError(err, socket, this.log));
   }
 
   async listen(): Promise<string> {
@@ -50,7 +62,8 @@ export class ApiServer {
     if (cfg.group) {
       const gid = this.deps.groupId(cfg.group);
       if (gid === null) this.log.warn({ group: cfg.group }, 'socket group does not exist; keeping the default group');
-      else await chown(cfg.path, -1, gid).catch((e: Error) => this.log.warn({ err: e.message }, 'cannot set socket group'));
+      // Already ours (the systemd unit's case, where chown is filtered out): nothing to change.
+      else if (gid !== process.getegid?.()) await chown(cfg.path, -1, gid).catch((e: Error) => this.log.warn({ err: e.message }, 'cannot set socket group'));
     }
     this.log.info({ socket: cfg.path }, 'listening');
     return cfg.path;
@@ -59,6 +72,7 @@ export class ApiServer {
   /** Stops taking requests; open event streams are ended. */
   async close(): Promise<void> {
     this.closing = true;
+    this.events.closeAll();
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     for (const s of this.sockets) s.destroySoon?.();
     setTimeout(() => {
@@ -72,12 +86,12 @@ export class ApiServer {
     try {
       if (this.closing) throw new FerryError('SHUTTING_DOWN', 'the agent is shutting down');
       caller = identify(this.deps.peerUid(req.socket), this.deps.config().clients);
-      const url = new URL(req.url ?? '/', 'http://ferry');
+      const url = parseTarget(req.url);
       const match = matchRoute(req.method ?? 'GET', url.pathname, [...ROUTES, ...(this.deps.routes.extra ?? [])]);
       if (!match) throw new FerryError('NOT_FOUND', `no route ${req.method} ${url.pathname}`);
       if (match === 'method') throw new FerryError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
-      const body = match.route.body ? await readJson(req, this.deps.config().socket.maxBodyBytes) : undefined;
-      const result = await match.route.handle({ ctx: this.deps.routes, caller, params: match.params, query: url.searchParams, body, req, res });
+      const body = match.route.body ? await readJsonBody(req, this.deps.config().socket.maxBodyBytes) : undefined;
+      const result = await match.route.handle({ ctx: this.deps.routes, caller, params: match.params, query: url.searchParams, body, req, res, events: this.events });
       if (result === undefined) return; // the handler answered itself (SSE, 204)
       send(res, result.status ?? 200, result.body, result.contentType);
     } catch (e) {
@@ -91,29 +105,16 @@ export class ApiServer {
   }
 }
 
+function parseTarget(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://ferry');
+  } catch (e) {
+    throw new FerryError('BAD_REQUEST', 'the request target is not a valid path', { cause: e });
+  }
+}
+
 export function send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
   const text = contentType === 'application/json' ? JSON.stringify(body) + '\n' : String(body);
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limit) {
-    req.resume();
-    throw new FerryError('BODY_TOO_LARGE', `the body is over ${limit} bytes`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new FerryError('BODY_TOO_LARGE', `the body is over ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (e) {
-    throw new FerryError('INVALID_JSON', `the body is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
 }

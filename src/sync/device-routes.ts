@@ -1,11 +1,12 @@
 // The device routes of the control API: GET /v1/devices and POST /v1/devices/{id}/sync. Shaped like the
 // api's Route (method, path, handle) without importing api/: main.ts passes them in as `extra` routes.
 import { FerryError } from '../errors.js';
-import { publicTransfer } from '../model/transfer.js';
+import type { Principal } from '../model/principal.js';
+import { publicTransfer } from '../model/public-transfer.js';
 import type { DeviceSync } from './device-sync.js';
 
 export interface DeviceRouteArgs {
-  caller: { name: string; admin: boolean };
+  caller: Principal;
   params: Record<string, string>;
   body: unknown;
 }
@@ -22,7 +23,8 @@ export function deviceRoutes(sync: DeviceSync): DeviceRoute[] {
     {
       method: 'GET',
       path: '/v1/devices',
-      handle: async () => ({ body: await sync.list() }),
+      // Jobs are shown like transfers: a non-admin sees only its own.
+      handle: async ({ caller }) => ({ body: await sync.list((t) => caller.admin || t.owner === caller.name) }),
     },
     {
       method: 'POST',
@@ -32,7 +34,7 @@ export function deviceRoutes(sync: DeviceSync): DeviceRoute[] {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FerryError('BAD_REQUEST', 'the body must be a JSON object');
         const unknown = Object.keys(body)[0];
         if (unknown !== undefined) throw new FerryError('UNKNOWN_FIELD', `${unknown}: unknown field`, { field: unknown });
-        const r = await sync.syncNow(params.id!, caller.name);
+        const r = await sync.syncNow(params.id!, caller);
         return { status: 202, body: { device: r.device, transfers: r.transfers.map(publicTransfer), rotated: r.rotated } };
       },
     },

@@ -42,3 +42,34 @@ describe('config', () => {
     expect(() => parseConfigText('{ nope', 'x.json')).toThrow(/x\.json: not valid JSON/);
   });
 });
+
+describe('config ranges (issue 9: no value may stop the agent later)', () => {
+  it.each([
+    ['policy.periodicMinMinutes', { policy: { periodicMinMinutes: 1e12 } }],
+    ['policy.uploadCaps.cellularBytes', { policy: { uploadCaps: { cellularBytes: 2 ** 60 } } }],
+    ['conditions.pollIntervalS', { conditions: { pollIntervalS: 1e10 } }],
+    ['transfers.defaultRetry.maxDelayS', { transfers: { defaultRetry: { maxDelayS: 1e300 } } }],
+    ['transfers.defaultRetry.maxAttempts', { transfers: { defaultRetry: { maxAttempts: 1e9 } } }],
+    ['transfers.checkpointMs', { transfers: { checkpointMs: 2 ** 31 } }],
+    ['clients.list[0].uids[0]', { clients: { list: [{ name: 'a', uids: [2 ** 40] }] } }],
+    ['devices[0].when.everyMinutes', { devices: [{ id: 'd', transport: { kind: 'udp', host: 'x' }, when: { everyMinutes: 1e9 } }] }],
+    ['devices[0].smp.timeoutMs', { devices: [{ id: 'd', transport: { kind: 'udp', host: 'x' }, smp: { timeoutMs: 1e12 } }] }],
+    ['devices[0].lines.rotateSeconds', { devices: [{ id: 'd', transport: { kind: 'udp', host: 'x' }, lines: { rotateSeconds: 1e12 } }] }],
+  ])('refuses an out-of-range %s', (path, input) => {
+    const r = validateConfig(input);
+    expect(r.config).toBeNull();
+    expect(r.issues.map((i) => i.path)).toContain(path);
+  });
+});
+
+describe('reserved client names', () => {
+  it.each(['root', 'device-sync', 'fleet', 'uid-1000', 'UID-7', 'Root'])('refuses a client named %s, naming the field', (name) => {
+    const r = validateConfig({ clients: { list: [{ name: 'ok', uids: [1000] }, { name, uids: [1001] }] } });
+    expect(r.config).toBeNull();
+    expect(r.issues).toEqual([{ path: 'clients.list[1].name', message: expect.stringMatching(/reserved/) }]);
+  });
+
+  it('accepts names that only look alike', () => {
+    expect(validateConfig({ clients: { list: [{ name: 'rooted', uids: [1] }, { name: 'uid-x', uids: [2] }, { name: 'fleet2', uids: [3] }] } }).config).not.toBeNull();
+  });
+});

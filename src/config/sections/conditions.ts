@@ -1,5 +1,6 @@
 // Where conditions come from: fixed values from this file ("config") or the live readers ("live").
 import { Type } from '@sinclair/typebox';
+import { bytesField, percentField, secondsField } from './ranges.js';
 
 export const StaticConditions = Type.Object(
   {
@@ -42,7 +43,7 @@ const InterfacePin = Type.Object(
 
 const DataPlan = Type.Object(
   {
-    monthlyBytes: Type.Integer({ minimum: 0, description: 'Allowance per plan period, in bytes.' }),
+    monthlyBytes: bytesField({ description: 'Allowance per plan period, in bytes.' }),
     // Optional: TypeBox does not fill defaults inside records, so readers apply the 1.
     resetDay: Type.Optional(Type.Integer({ minimum: 1, maximum: 31, default: 1, description: 'Day of the month the allowance renews (31 = last day).' })),
   },
@@ -58,14 +59,18 @@ export const ConditionsSection = Type.Object(
     static: StaticConditions,
     storage: Type.Object(
       {
-        lowPercent: Type.Number({ minimum: 0, maximum: 100, default: 5 }),
-        lowBytes: Type.Integer({ minimum: 0, default: 200 * 1024 * 1024 }),
+        lowPercent: percentField({ default: 5 }),
+        lowBytes: bytesField({ default: 200 * 1024 * 1024 }),
+        floorBytes: bytesField({
+          default: 64 * 1024 * 1024,
+          description:
+            'Hard floor of free space on the state and transfers file systems: under it work waits (storage-floor), whatever a client asked (storageNotLow: false does not lift it).',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     sysfsRoot: Type.String({ minLength: 1, default: '/sys', description: 'Where sysfs is mounted (tests point this at a fixture tree).' }),
-    pollIntervalS: Type.Number({
-      exclusiveMinimum: 0,
+    pollIntervalS: secondsField({
       default: 5,
       description: 'How often sysfs (power supplies, links, byte counters) and free space are read. D-Bus changes arrive at once.',
     }),
@@ -88,7 +93,7 @@ export const ConditionsSection = Type.Object(
           default: {},
           description: 'Per interface name (e.g. wwan0): the monthly allowance.',
         }),
-        approachingPercent: Type.Number({ minimum: 0, maximum: 100, default: 90, description: 'At or over this share of the allowance the plan is "approaching".' }),
+        approachingPercent: percentField({ default: 90, description: 'At or over this share of the allowance the plan is "approaching".' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,11 +1,9 @@
 // Locally attached devices to sync with (POLICY.md §6): how to reach each one, which protocol it speaks
 // (`smp` = MCUmgr, `lines` = line-oriented serial capture), what to pull and push, and when.
 // Cross-field rules (a serial transport needs a path or a USB id…) are checked by src/sync/device-config.ts.
-import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
-
-const oneOf = <const T extends string>(v: readonly T[], opts: { default?: T; description?: string } = {}): TUnion<TLiteral<T>[]> =>
-  Type.Union(v.map((x) => Type.Literal(x)), opts);
-const PREFERENCES = ['none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery'] as const;
+import { Type, type Static } from '@sinclair/typebox';
+import { ConstraintsSchema, oneOf, PreferencesSchema } from './job-fields.js';
+import { attemptsField, bytesField, MAX_BYTES, msField, retryDelayField, secondsField } from './ranges.js';
 const HexId = Type.String({ pattern: '^[0-9a-fA-F]{4}$', description: 'USB id as 4 hex digits, e.g. "2fe3".' });
 
 export const DeviceTransport = Type.Object(
@@ -16,15 +14,15 @@ export const DeviceTransport = Type.Object(
     pid: Type.Optional(HexId),
     serial: Type.Optional(Type.String({ minLength: 1, description: 'serial/usb: USB serial number to match.' })),
     usbClass: Type.Optional(oneOf(['vendor', 'cdc-acm'])),
-    baud: Type.Integer({ minimum: 50, default: 115200 }),
+    baud: Type.Integer({ minimum: 50, maximum: 20_000_000, default: 115200 }),
     rtscts: Type.Boolean({ default: false }),
     lineLength: Type.Integer({ minimum: 16, maximum: 65535, default: 127, description: 'serial SMP frame size incl. marker and newline (Zephyr: 127).' }),
     mtu: Type.Optional(Type.Integer({ minimum: 32, maximum: 65535, description: 'Largest SMP packet the device takes.' })),
     pacing: Type.Optional(
       Type.Object(
         {
-          frameDelayMs: Type.Optional(Type.Number({ minimum: 0 })),
-          bytesPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          frameDelayMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 })),
+          bytesPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_BYTES })),
         },
         { additionalProperties: false },
       ),
@@ -33,7 +31,7 @@ export const DeviceTransport = Type.Object(
     port: Type.Integer({ minimum: 1, maximum: 65535, default: 1337 }),
     address: Type.Optional(Type.String({ minLength: 1, description: 'ble: device address.' })),
     name: Type.Optional(Type.String({ minLength: 1, description: 'ble: advertised local name.' })),
-    presencePollMs: Type.Integer({ minimum: 100, default: 2000, description: 'serial: how often to look for the device node.' }),
+    presencePollMs: msField(100, { max: 3_600_000, default: 2000, description: 'serial: how often to look for the device node.' }),
   },
   { additionalProperties: false },
 );
@@ -44,18 +42,8 @@ export const DeviceUpload = Type.Object(
     method: oneOf(['PUT', 'POST'], { default: 'PUT' }),
     protocol: oneOf(['plain', 'tus'], { default: 'plain' }),
     headers: Type.Record(Type.String(), Type.String(), { default: {} }),
-    preferences: oneOf(PREFERENCES, { default: 'allowBattery' }),
-    constraints: Type.Optional(
-      Type.Object(
-        {
-          unmetered: Type.Optional(Type.Boolean()),
-          charging: Type.Optional(Type.Boolean()),
-          batteryNotLow: Type.Optional(Type.Boolean()),
-          storageNotLow: Type.Optional(Type.Boolean()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    preferences: PreferencesSchema({ default: 'allowBattery' }),
+    constraints: Type.Optional(ConstraintsSchema),
   },
   { additionalProperties: false },
 );
@@ -76,7 +64,7 @@ export const DevicePush = Type.Object(
     type: oneOf(['file', 'image'], { default: 'file' }),
     local: Type.String({ minLength: 1, description: 'File under the transfers root to send.' }),
     remote: Type.Optional(Type.String({ minLength: 1, description: 'file: destination on the device.' })),
-    image: Type.Integer({ minimum: 0, default: 0, description: 'image: image number on multi-image devices.' }),
+    image: Type.Integer({ minimum: 0, maximum: 255, default: 0, description: 'image: image number on multi-image devices.' }),
     test: Type.Boolean({ default: true, description: 'image: mark the new image for a test boot.' }),
     reset: Type.Boolean({ default: true, description: 'image: reset the device after test.' }),
     confirm: Type.Boolean({ default: true, description: 'image: confirm the image once it runs.' }),
@@ -86,9 +74,9 @@ export const DevicePush = Type.Object(
 
 export const DeviceLines = Type.Object(
   {
-    maxLineLength: Type.Integer({ minimum: 16, default: 4096 }),
-    rotateBytes: Type.Integer({ minimum: 1, default: 1024 * 1024, description: 'Start a new spool file past this size…' }),
-    rotateSeconds: Type.Integer({ minimum: 1, default: 3600, description: '…or after this long, whichever comes first.' }),
+    maxLineLength: Type.Integer({ minimum: 16, maximum: 16 * 1024 * 1024, default: 4096 }),
+    rotateBytes: bytesField({ minimum: 1, default: 1024 * 1024, description: 'Start a new spool file past this size…' }),
+    rotateSeconds: Type.Integer({ minimum: 1, maximum: 24 * 86_400, default: 3600, description: '…or after this long, whichever comes first.' }),
     dir: Type.Optional(Type.String({ minLength: 1, description: 'Spool folder under the transfers root; default devices/<id>/spool.' })),
     upload: Type.Optional(DeviceUpload),
   },
@@ -105,25 +93,30 @@ export const DeviceEntry = Type.Object(
     when: Type.Object(
       {
         onConnect: Type.Boolean({ default: true }),
-        everyMinutes: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { default: null }),
+        // A Node interval holds at most 2^31-1 ms: 24 days.
+        everyMinutes: Type.Union([Type.Integer({ minimum: 1, maximum: 24 * 24 * 60 }), Type.Null()], { default: null }),
         onDemand: Type.Boolean({ default: true }),
+        window: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+          default: null,
+          description: 'Triggered syncs (on connect, periodic) run only inside this window of policy.windows.',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
-    budgetS: Type.Number({ exclusiveMinimum: 0, default: 180, description: 'Time budget of one sync session (attempt).' }),
-    preferences: oneOf(PREFERENCES, { default: 'allowBattery', description: 'Power preferences of sync jobs (network rules do not apply).' }),
+    budgetS: secondsField({ default: 180, description: 'Time budget of one sync session (attempt).' }),
+    preferences: PreferencesSchema({ default: 'allowBattery', description: 'Power preferences of sync jobs (network rules do not apply).' }),
     retry: Type.Object(
       {
-        initialDelayS: Type.Number({ minimum: 0, default: 2 }),
-        maxDelayS: Type.Number({ minimum: 0, default: 120 }),
-        maxAttempts: Type.Integer({ minimum: 1, default: 100 }),
+        initialDelayS: retryDelayField({ default: 2 }),
+        maxDelayS: retryDelayField({ default: 120 }),
+        maxAttempts: attemptsField({ default: 100 }),
       },
       { additionalProperties: false, default: {} },
     ),
     smp: Type.Object(
       {
-        timeoutMs: Type.Integer({ minimum: 10, default: 5000 }),
-        retries: Type.Integer({ minimum: 0, default: 2 }),
+        timeoutMs: msField(10, { max: 600_000, default: 5000 }),
+        retries: Type.Integer({ minimum: 0, maximum: 100, default: 2 }),
       },
       { additionalProperties: false, default: {} },
     ),

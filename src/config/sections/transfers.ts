@@ -1,23 +1,24 @@
 // HTTP engine and queue settings (POLICY.md §3 numbers that belong to the engine, not to the rules).
 import { Type } from '@sinclair/typebox';
+import { attemptsField, bytesField, MAX_BYTES, msField, retryDelayField, secondsField } from './ranges.js';
 
 export const TransfersSection = Type.Object(
   {
     maxRedirects: Type.Integer({ minimum: 0, maximum: 20, default: 5 }),
-    noProgressTimeoutS: Type.Number({ exclusiveMinimum: 0, default: 120, description: 'Abort an attempt after this long without a byte.' }),
-    connectTimeoutS: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+    noProgressTimeoutS: secondsField({ default: 120, description: 'Abort an attempt after this long without a byte.' }),
+    connectTimeoutS: secondsField({ max: 3600, default: 30 }),
     caFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null, description: 'Extra CA bundle (PEM) trusted besides the system store.' }),
-    checkpointBytes: Type.Integer({ minimum: 4096, default: 1024 * 1024, description: 'Persist progress at least every this many bytes…' }),
-    checkpointMs: Type.Integer({ minimum: 50, default: 1000, description: '…or this often, whichever comes first.' }),
-    perClientLimit: Type.Integer({ minimum: 1, default: 25, description: 'Outstanding transfers per client, finished-but-not-removed included.' }),
-    totalLimit: Type.Integer({ minimum: 1, default: 500, description: 'Outstanding transfers across the agent.' }),
-    userAgent: Type.String({ default: 'ferry/0.1' }),
+    checkpointBytes: Type.Integer({ minimum: 4096, maximum: MAX_BYTES, default: 1024 * 1024, description: 'Persist progress at least every this many bytes…' }),
+    checkpointMs: msField(50, { max: 3_600_000, default: 1000, description: '…or this often, whichever comes first.' }),
+    perClientLimit: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 25, description: 'Outstanding transfers per client, finished-but-not-removed included.' }),
+    totalLimit: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 500, description: 'Outstanding transfers across the agent.' }),
+    userAgent: Type.String({ maxLength: 256, pattern: '^[\\x20-\\x7e]*$', default: 'ferry/0.1' }),
     defaultRetry: Type.Object(
       {
         backoff: Type.Union([Type.Literal('exponential'), Type.Literal('linear')], { default: 'exponential' }),
-        initialDelayS: Type.Number({ minimum: 0, default: 30 }),
-        maxDelayS: Type.Number({ minimum: 0, default: 3600 }),
-        maxAttempts: Type.Integer({ minimum: 1, default: 10 }),
+        initialDelayS: retryDelayField({ default: 30 }),
+        maxDelayS: retryDelayField({ default: 3600 }),
+        maxAttempts: attemptsField({ default: 10 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -6,9 +6,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Config } from '../config/schema.js';
 import { FerryError } from '../errors.js';
-import { newJobState, type Direction, type Method, type TransferRecord } from '../model/transfer.js';
+import { ConstraintsSchema, PreferencesSchema } from '../config/sections/job-fields.js';
+import { newJobState, type Direction, type HttpJob, type Method } from '../model/job.js';
 import { checkEnqueue } from '../policy/decide.js';
+import { attemptsField, minutesField, retryDelayField } from '../config/sections/ranges.js';
 import { checkHeaders, checkUrl, resolveInsideRoot } from '../transfer/request-checks.js';
+import { checkNoControls, checkWellFormed } from './text-checks.js';
 
 const lit = <T extends string>(...v: T[]) => Type.Union(v.map((x) => Type.Literal(x)));
 
@@ -20,18 +23,8 @@ export const TransferRequestSchema = Type.Object(
     path: Type.String({ minLength: 1, maxLength: 4096 }),
     protocol: Type.Optional(lit('plain', 'tus')),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-    preferences: Type.Optional(lit('none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery')),
-    constraints: Type.Optional(
-      Type.Object(
-        {
-          unmetered: Type.Optional(Type.Boolean()),
-          charging: Type.Optional(Type.Boolean()),
-          batteryNotLow: Type.Optional(Type.Boolean()),
-          storageNotLow: Type.Optional(Type.Boolean()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    preferences: Type.Optional(PreferencesSchema()),
+    constraints: Type.Optional(ConstraintsSchema),
     userInitiated: Type.Optional(Type.Boolean()),
     expedited: Type.Optional(Type.Boolean()),
     sha256: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9a-fA-F]{64}$' }), Type.Null()])),
@@ -39,15 +32,16 @@ export const TransferRequestSchema = Type.Object(
       Type.Object(
         {
           backoff: Type.Optional(lit('exponential', 'linear')),
-          initialDelayS: Type.Optional(Type.Number({ minimum: 0, maximum: 86400 })),
-          maxDelayS: Type.Optional(Type.Number({ minimum: 0, maximum: 7 * 86400 })),
-          maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          initialDelayS: Type.Optional(retryDelayField()),
+          maxDelayS: Type.Optional(retryDelayField()),
+          maxAttempts: Type.Optional(attemptsField()),
         },
         { additionalProperties: false },
       ),
     ),
-    periodicMinutes: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    periodicMinutes: Type.Optional(Type.Union([minutesField(), Type.Null()])),
     tag: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+    window: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -59,8 +53,16 @@ export function parseTransferRequest(body: unknown): TransferRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new FerryError('BAD_REQUEST', 'the body must be a JSON object');
   }
+  // Other ways in (the fleet bridge, device triggers) do not pass the socket's body reader.
+  checkWellFormed(body);
   const errors = [...Value.Errors(TransferRequestSchema, body)];
-  if (errors.length === 0) return body as TransferRequest;
+  if (errors.length === 0) {
+    const req = body as TransferRequest;
+    checkNoControls(req.url, 'url');
+    checkNoControls(req.path, 'path');
+    checkNoControls(req.tag, 'tag');
+    return req;
+  }
   const first = errors[0]!;
   const field = first.path.slice(1).replace(/\//g, '.') || '(body)';
   const unknown = /Unexpected property/.test(first.message);
@@ -83,7 +85,7 @@ function methodAndDirection(req: TransferRequest): { method: Method; direction: 
 }
 
 /** Validates everything that can be known at enqueue and builds the record (state `queued`). */
-export async function buildTransfer(body: unknown, owner: string, cfg: Config, now: Date): Promise<TransferRecord> {
+export async function buildTransfer(body: unknown, owner: string, cfg: Config, now: Date): Promise<HttpJob> {
   const req = parseTransferRequest(body);
   checkUrl(req.url);
   const headers = req.headers ?? {};
@@ -103,9 +105,12 @@ export async function buildTransfer(body: unknown, owner: string, cfg: Config, n
   if (req.periodicMinutes != null && req.periodicMinutes < cfg.policy.periodicMinMinutes) {
     throw new FerryError('INVALID_FIELD', `periodicMinutes must be at least ${cfg.policy.periodicMinMinutes}`, { field: 'periodicMinutes' });
   }
+  if (req.window != null && !Object.hasOwn(cfg.policy.windows, req.window)) {
+    throw new FerryError('INVALID_FIELD', `no window "${req.window}" in policy.windows`, { field: 'window' });
+  }
   const d = cfg.transfers.defaultRetry;
   const iso = now.toISOString();
-  const t: TransferRecord = {
+  const t: HttpJob = {
     id: randomUUID(),
     kind: 'http',
     owner,
@@ -133,9 +138,9 @@ export async function buildTransfer(body: unknown, owner: string, cfg: Config, n
     },
     periodicMinutes: req.periodicMinutes ?? null,
     tag: req.tag ?? null,
+    window: req.window ?? null,
     ...newJobState(iso),
     totalBytes,
-    device: null,
   };
   const rejected = checkEnqueue(t, cfg.policy);
   if (rejected) throw new FerryError('POLICY_REJECTED', rejected.message, { field: direction === 'upload' ? 'path' : 'url' });

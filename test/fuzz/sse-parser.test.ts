@@ -1,0 +1,39 @@
+// Fuzzing ferryctl's SSE parser with what a broken or hostile agent could stream: arbitrary text cut at
+// arbitrary points, CR/LF mixes, huge fields. Properties: never throws, and the events do not depend on
+// where the stream was cut.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SseParser, type ApiEvent } from '../../src/cli/sse-parser.js';
+import { runsFor } from './fuzz-setup.js';
+
+const piece = fc.oneof(
+  fc.constantFrom('event: transfer', 'event:', 'data: {"id":"x"}', 'data:', 'data: [', ':keepalive', 'id: 1', 'retry: x', '', 'event: conditions', 'data: \ud800'),
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'binary', maxLength: 6 }),
+);
+const eol = fc.constantFrom('\n', '\r\n', '\r', '');
+const stream = fc.array(fc.tuple(piece, eol).map(([p, e]) => p + e), { maxLength: 12 }).map((a) => a.join(''));
+
+function parseWhole(text: string): ApiEvent[] {
+  return new SseParser().push(text);
+}
+
+describe('fuzz: SSE parser', () => {
+  it('never throws and gives the same events however the stream is cut', () => {
+    fc.assert(
+      fc.property(stream, fc.array(fc.nat(), { maxLength: 4 }), (text, cuts) => {
+        const whole = parseWhole(text);
+        const p = new SseParser();
+        const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+        const got: ApiEvent[] = [];
+        let at = 0;
+        for (const c of [...points, text.length]) {
+          got.push(...p.push(text.slice(at, c)));
+          at = c;
+        }
+        expect(got).toEqual(whole);
+      }),
+      runsFor('sse-parser', 250_000),
+    );
+  }, 180_000);
+});
