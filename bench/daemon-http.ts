@@ -143,6 +143,7 @@ async function killResend(c: Ctx, name: string, rate: 'fast' | number, sizeMiB: 
   const curlUrl = `${c.nginx.base}${c.nginx.prefix(rate)}d${sizeMiB}.bin?${ctag}`;
   const child = spawn('curl', ['-sS', '-o', out, curlUrl], { stdio: 'ignore' });
   while (!existsSync(out) || statSync(out).size < (sizeMiB * MiB) / 3) await sleep(rate === 'fast' ? 2 : 50);
+  await sleep(Math.random() * (rate === 'fast' ? 20 : 400));
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   await sh(`curl -sS --fail -C - -o ${q(out)} ${q(curlUrl)}`);
