@@ -6,7 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from './daemon/origin.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,15 +27,6 @@ const profileDir = arg('profile', '');
 interface Measure {
   wallS: number;
   cpuS: number;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  return port;
 }
 
 function run(cmd: string, args: string[]): Promise<string> {

@@ -1,12 +1,15 @@
 // Throttles what progress costs: a durable checkpoint about every `checkpointBytes` or `checkpointMs`
-// (never per chunk), and a `transfer` event at most twice a second per job.
+// (never per chunk), and a `transfer` event at most twice a second per job. A checkpoint is an
+// fsynced SQLite commit on the main thread, which stalls the socket while it lasts; the row only
+// says how far the transfer got (a download resumes from its part file's size), so fast links
+// write it at most once a second.
 export interface CheckpointConfig {
   checkpointBytes: number;
   checkpointMs: number;
 }
 
 const EMIT_MS = 500;
-const MIN_PERSIST_MS = 100; // bounds fsyncs on a fast link where 1 MiB arrives every few ms
+const MIN_PERSIST_MS = 1000; // bounds fsyncs on a fast link where 1 MiB arrives every few ms
 
 export class ProgressTracker {
   private persistedBytes: number;

@@ -1,0 +1,253 @@
+// CPU per byte, throughput, memory and bytes re-sent after a SIGKILL of the REAL ferryd (built dist/,
+// default config, state and transfers on a real disk under /var/tmp), queued over its socket, against
+// curl in the same run with alternating rounds, on a private nginx (full speed and limit_rate) and a tus
+// server on loopback. Prints ratios against the issue-10 targets.
+// Usage: npm run build && npx tsx bench/daemon-http.ts [--quick] [--rounds N] [--only NAME,NAME]
+//        [--keep] (leave the work dir and ferryd.log) [--ferryd-args "--cpu-prof --cpu-prof-dir D"]
+//        [--strace DIR [--strace-args "-f -T -e trace=fsync"]] (default strace -c -f of each ferry round)
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpuSeconds, Ferryd, resetPeak, rssMiB } from './daemon/ferryd.js';
+import { makeFile, startNginx, startTus, type Nginx, type TusServer } from './daemon/origin.js';
+import { curlDownload, curlPut, curlTus, median, q, sh, type Measure } from './daemon/peer.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(`--${name}`);
+const opt = (name: string, def: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : def;
+};
+const quick = flag('quick');
+const rounds = Number(opt('rounds', quick ? '1' : '3'));
+const only = opt('only', '');
+const straceDir = opt('strace', '');
+const straceArgs = opt('strace-args', '-c -f').split(' ').filter(Boolean);
+const ferrydArgs = opt('ferryd-args', '').split(' ').filter(Boolean);
+const MiB = 1024 * 1024;
+const SIZES = quick ? { fast: 256, r12: 64, r2: 8, kill6: 24 } : { fast: 1024, r12: 256, r2: 64, kill6: 64 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Row {
+  name: string;
+  ferry: Measure[];
+  curl: Measure[];
+  /** Targets: throughput ratio (curl wall / ferry wall) at least, CPU ratio at most. */
+  minTput: number;
+  maxCpu: number;
+}
+
+interface Ctx {
+  work: string;
+  www: string;
+  nginx: Nginx;
+  tus: TusServer;
+  ferryd: Ferryd;
+  rows: Row[];
+  notes: string[];
+}
+
+/** Measures one ferry transfer from enqueue to the final event; optionally under strace -c. */
+async function ferryRound(c: Ctx, tag: string, body: Record<string, unknown>): Promise<Measure & { peakMiB: number }> {
+  const pid = c.ferryd.pid;
+  const strace = straceDir ? spawn('strace', [...straceArgs, '-p', String(pid), '-o', join(straceDir, `${tag.replace(/\W+/g, '-')}.txt`)], { stdio: 'ignore' }) : null;
+  const straced = strace ? new Promise((r) => strace.once('exit', r)) : null;
+  if (strace) await sleep(300);
+  resetPeak(pid);
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  const id = await c.ferryd.enqueue(body);
+  const t = await c.ferryd.done(id);
+  const wallS = (performance.now() - t0) / 1000;
+  const cpuS = cpuSeconds(pid) - cpu0;
+  const peakMiB = rssMiB(pid, 'VmHWM');
+  if (strace) {
+    strace.kill('SIGINT');
+    await straced;
+  }
+  if (t.state !== 'completed') throw new Error(`ferry ${tag}: ${t.state} ${JSON.stringify(t.error ?? t.lastError)}`);
+  return { wallS, cpuS, peakMiB };
+}
+
+async function download(c: Ctx, name: string, rate: 'fast' | number, sizeMiB: number, minTput: number): Promise<void> {
+  const file = `d${sizeMiB}.bin`;
+  const url = `${c.nginx.base}${c.nginx.prefix(rate)}${file}`;
+  const row: Row = { name, ferry: [], curl: [], minTput, maxCpu: 1.5 };
+  for (let i = 0; i < rounds; i++) {
+    const out = join(c.ferryd.root, 'curl.bin');
+    // Alternate who goes first: the page cache and the neighbours' load favour neither.
+    const pair = [
+      async () => row.curl.push(await curlDownload(url, out)),
+      async () => {
+        const m = await ferryRound(c, `${name}-${i}`, { url, path: 'ferry.bin' });
+        row.ferry.push(m);
+        if (rate === 'fast') c.notes.push(`${name} round ${i}: ferryd peak RSS ${m.peakMiB.toFixed(1)} MiB`);
+      },
+    ];
+    for (const step of i % 2 ? pair.reverse() : pair) await step();
+    for (const f of ['curl.bin', 'ferry.bin']) {
+      if (statSync(join(c.ferryd.root, f)).size !== sizeMiB * MiB) throw new Error(`${name}: ${f} incomplete`);
+      rmSync(join(c.ferryd.root, f));
+    }
+  }
+  c.rows.push(row);
+}
+
+async function upload(c: Ctx, name: string, kind: 'put' | 'tus', sizeMiB: number): Promise<void> {
+  const src = join(c.ferryd.root, `src-${sizeMiB}.bin`);
+  const row: Row = { name, ferry: [], curl: [], minTput: 0.9, maxCpu: 1.5 };
+  for (let i = 0; i < rounds; i++) {
+    const pair =
+      kind === 'put'
+        ? [
+            async () => row.curl.push(await curlPut(`${c.nginx.base}/up/curl-${i}.bin`, src)),
+            async () => row.ferry.push(await ferryRound(c, `${name}-${i}`, { url: `${c.nginx.base}/up/ferry-${i}.bin`, method: 'PUT', path: `src-${sizeMiB}.bin` })),
+          ]
+        : [
+            async () => row.curl.push(await curlTus(c.tus.url, src, sizeMiB * MiB)),
+            async () => row.ferry.push(await ferryRound(c, `${name}-${i}`, { url: c.tus.url, method: 'POST', direction: 'upload', protocol: 'tus', path: `src-${sizeMiB}.bin` })),
+          ];
+    for (const step of i % 2 ? pair.reverse() : pair) await step();
+    const store = join(c.work, kind === 'put' ? 'up' : 'tus');
+    rmSync(store, { recursive: true, force: true });
+    mkdirSync(store);
+    chmodSync(store, 0o777); // nginx's worker runs unprivileged
+  }
+  c.rows.push(row);
+}
+
+/** SIGKILLs ferryd a third of the way through a download, restarts it; the origin counts what it sent twice. */
+async function killResend(c: Ctx, name: string, rate: 'fast' | number, sizeMiB: number): Promise<void> {
+  const tag = `k=${name.replace(/\W+/g, '-')}`;
+  const url = `${c.nginx.base}${c.nginx.prefix(rate)}d${sizeMiB}.bin?${tag}`;
+  const id = await c.ferryd.enqueue({ url, path: 'killed.bin' });
+  for (;;) {
+    const t = (await c.ferryd.api('GET', `/v1/transfers/${id}`)).body;
+    if (t.bytesTransferred >= (sizeMiB * MiB) / 3) break;
+    if (['completed', 'failed'].includes(t.state)) throw new Error(`${name}: ended before the kill`);
+    await sleep(rate === 'fast' ? 5 : 50);
+  }
+  // Progress is reported as writes complete: a random delay keeps the kill from always landing there.
+  await sleep(Math.random() * (rate === 'fast' ? 20 : 400));
+  await c.ferryd.kill('SIGKILL');
+  await c.ferryd.start(ferrydArgs);
+  const t = await c.ferryd.done(id);
+  if (t.state !== 'completed') throw new Error(`${name}: ${t.state}`);
+  rmSync(join(c.ferryd.root, 'killed.bin'));
+  await sleep(300); // nginx logs a request when its connection closes
+  const resent = c.nginx.bytesSent(tag) - sizeMiB * MiB;
+  // The peer: curl killed at the same point and resumed with -C -, which writes each read at once:
+  // what it loses is what the kernel's socket buffers held (nginx counts it as sent).
+  const ctag = `k=curl-${name.replace(/\W+/g, '-')}`;
+  const out = join(c.ferryd.root, 'curl-killed.bin');
+  const curlUrl = `${c.nginx.base}${c.nginx.prefix(rate)}d${sizeMiB}.bin?${ctag}`;
+  const child = spawn('curl', ['-sS', '-o', out, curlUrl], { stdio: 'ignore' });
+  while (!existsSync(out) || statSync(out).size < (sizeMiB * MiB) / 3) await sleep(rate === 'fast' ? 2 : 50);
+  await sleep(Math.random() * (rate === 'fast' ? 20 : 400));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  await sh(`curl -sS --fail -C - -o ${q(out)} ${q(curlUrl)}`);
+  rmSync(out);
+  await sleep(300);
+  const curlResent = c.nginx.bytesSent(ctag) - sizeMiB * MiB;
+  c.notes.push(
+    `bytes re-sent after SIGKILL at a third, ${name}: ferry ${(resent / MiB).toFixed(2)} MiB (target <= 1 MiB: ${resent <= MiB ? 'ok' : 'MISS'}); ` +
+      `curl -o then -C - ${(curlResent / MiB).toFixed(2)} MiB`,
+  );
+}
+
+/** RSS of a ferryd holding 500 queued transfers that cannot run (no network in its static conditions). */
+async function queuedRss(c: Ctx): Promise<void> {
+  const d = new Ferryd(mkdtempSync(join(c.work, 'q-')), {
+    transfers: { perClientLimit: 500, totalLimit: 500 },
+    conditions: { static: { network: { kind: 'none' } } },
+  });
+  await d.start(ferrydArgs);
+  try {
+    for (let i = 0; i < 500; i++) await d.enqueue({ url: `http://127.0.0.1:9/f-${i}.bin`, path: `q/f-${i}.bin` });
+    await sleep(3000);
+    const v = rssMiB(d.pid);
+    c.notes.push(`ferryd RSS with 500 queued: ${v.toFixed(1)} MiB (target <= 70: ${v <= 70 ? 'ok' : 'MISS'})`);
+  } finally {
+    await d.kill('SIGTERM');
+  }
+}
+
+const f2 = (x: number) => x.toFixed(2);
+
+/** One table row, printed as soon as its case is done (a long run that dies still leaves its rows). */
+function row(r: Row): string {
+  const tputs = r.ferry.map((f, i) => r.curl[i]!.wallS / f.wallS);
+  const cpus = r.ferry.map((f, i) => f.cpuS / Math.max(r.curl[i]!.cpuS, 0.01));
+  const tput = median(r.curl.map((m) => m.wallS)) / median(r.ferry.map((m) => m.wallS));
+  const cpu = median(r.ferry.map((m) => m.cpuS)) / Math.max(median(r.curl.map((m) => m.cpuS)), 0.01);
+  const range = (xs: number[]) => (xs.length > 1 ? ` (${f2(Math.min(...xs))}–${f2(Math.max(...xs))})` : '');
+  return (
+    `| ${r.name} | ${f2(median(r.ferry.map((m) => m.wallS)))} | ${f2(median(r.curl.map((m) => m.wallS)))} | ` +
+    `**${f2(tput)}**${range(tputs)} ≥ ${r.minTput} ${tput >= r.minTput ? 'ok' : 'MISS'} | ${f2(median(r.ferry.map((m) => m.cpuS)))} | ` +
+    `${f2(median(r.curl.map((m) => m.cpuS)))} | **${f2(cpu)}**${range(cpus)} ≤ ${r.maxCpu} ${cpu <= r.maxCpu ? 'ok' : 'MISS'} |`
+  );
+}
+
+async function main(): Promise<void> {
+  // A real disk, not tmpfs: the fsyncs ferry does are part of what a user pays for.
+  const work = mkdtempSync('/var/tmp/ferry-daemon-bench-');
+  const www = join(work, 'www');
+  const cleanups: Array<() => void | Promise<void>> = [() => (flag('keep') ? console.log(`kept ${work}`) : rmSync(work, { recursive: true, force: true }))];
+  try {
+    mkdirSync(www);
+    for (const s of new Set(Object.values(SIZES))) makeFile(join(www, `d${s}.bin`), s * MiB);
+    const nginx = await startNginx(work, www, [12, 6, 2]);
+    cleanups.unshift(() => nginx.stop());
+    mkdirSync(join(work, 'tus'), { mode: 0o777 });
+    const tus = await startTus(join(work, 'tus'));
+    cleanups.unshift(() => tus.stop());
+    // Default config but for the upload cap (100 MB by default): the bench uploads 1 GiB.
+    const ferryd = new Ferryd(join(work, 'ferryd'), { policy: { uploadCaps: { externalPowerBytes: 4 * 1024 * MiB } } });
+    await ferryd.start(ferrydArgs);
+    cleanups.unshift(() => ferryd.kill('SIGTERM'));
+    linkSync(join(www, `d${SIZES.fast}.bin`), join(ferryd.root, `src-${SIZES.fast}.bin`));
+    const c: Ctx = { work, www, nginx, tus, ferryd, rows: [], notes: [] };
+    console.log(`work dir ${work}; ferryd pid ${ferryd.pid}; load average at start ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    await sleep(3000);
+    const idleCpu0 = cpuSeconds(ferryd.pid);
+    await sleep(5000);
+    c.notes.push(`ferryd CPU while idle: ${((cpuSeconds(ferryd.pid) - idleCpu0) / 5 * 1000).toFixed(1)} ms per s`);
+    c.notes.push(`ferryd RSS idle (3 s after start): ${rssMiB(ferryd.pid).toFixed(1)} MiB (target <= 55: ${rssMiB(ferryd.pid) <= 55 ? 'ok' : 'MISS'})`);
+    // The first transfer loads the HTTP engine (undici): a one-time cost, measured apart.
+    makeFile(join(www, 'warm.bin'), MiB);
+    const warm = await ferryRound(c, 'warm-up', { url: `${nginx.base}/fast/warm.bin`, path: 'warm.bin' });
+    c.notes.push(`first transfer (1 MiB, loads the HTTP engine): ${warm.wallS.toFixed(2)} s, ${warm.cpuS.toFixed(2)} CPU-s; RSS after it ${rssMiB(ferryd.pid).toFixed(1)} MiB`);
+    const cases: Array<[string, () => Promise<void>]> = [
+      [`download ${SIZES.fast} MiB loopback`, () => download(c, `download ${SIZES.fast} MiB loopback`, 'fast', SIZES.fast, 0.9)],
+      [`download ${SIZES.r12} MiB 12 MiB/s`, () => download(c, `download ${SIZES.r12} MiB 12 MiB/s`, 12, SIZES.r12, 0.97)],
+      [`download ${SIZES.r2} MiB 2 MiB/s`, () => download(c, `download ${SIZES.r2} MiB 2 MiB/s`, 2, SIZES.r2, 0.97)],
+      [`upload PUT ${SIZES.fast} MiB loopback`, () => upload(c, `upload PUT ${SIZES.fast} MiB loopback`, 'put', SIZES.fast)],
+      [`upload tus ${SIZES.fast} MiB loopback`, () => upload(c, `upload tus ${SIZES.fast} MiB loopback`, 'tus', SIZES.fast)],
+      ['kill 6 MiB/s', () => killResend(c, '6 MiB/s', 6, SIZES.kill6)],
+      ['kill loopback', () => killResend(c, 'loopback', 'fast', SIZES.fast)],
+      ['500 queued', () => queuedRss(c)],
+    ];
+    console.log(`\n## ferryd vs curl (${rounds} round(s) each, alternating; medians; ratio range over rounds)\n`);
+    console.log('| case | ferry wall s | curl wall s | throughput ferry/curl | ferry CPU s | curl CPU s | CPU ferry/curl |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const [name, run] of cases) {
+      if (only && !only.split(',').some((o) => name.includes(o))) continue;
+      const t0 = performance.now();
+      const before = c.rows.length;
+      await run();
+      for (const r of c.rows.slice(before)) console.log(row(r));
+      console.error(`${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    console.log('');
+    for (const n of c.notes) console.log(`- ${n}`);
+    console.log(`- load average at the end ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  } finally {
+    for (const f of cleanups) await f();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

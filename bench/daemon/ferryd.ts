@@ -1,0 +1,118 @@
+// Runs the real ferryd (built dist/, embedded defaults apart from its paths) on a state dir and
+// transfers root on a real disk, queues through its socket and waits for transfers through its SSE
+// stream; reads its CPU (utime+stime of every thread, /proc/PID/stat) and RSS from /proc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { SseParser } from '../../src/cli/sse-parser.js';
+import { apiCall, FERRYD, type ApiAnswer } from '../../test/support/agent.js';
+
+const TICK_S = 1 / 100; // USER_HZ on Linux
+
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 (utime, stime) are the 12th and 13th after the comm field.
+  return (Number(f[11]) + Number(f[12])) * TICK_S;
+}
+
+export function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`))!;
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+/** Resets VmHWM so the next reading is the peak from now on. */
+export function resetPeak(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+type Waiter = { id: string; resolve: (t: any) => void };
+
+export class Ferryd {
+  readonly socket: string;
+  readonly root: string;
+  private child: ChildProcess | null = null;
+  private waiters: Waiter[] = [];
+  private finals = new Map<string, any>();
+  private events: ReturnType<typeof request> | null = null;
+  readonly logFile: string;
+
+  constructor(
+    readonly dir: string,
+    private readonly extra: Record<string, unknown> = {},
+  ) {
+    this.socket = join(dir, 'ferry.sock');
+    this.root = join(dir, 'transfers');
+    this.logFile = join(dir, 'ferryd.log');
+    mkdirSync(this.root, { recursive: true });
+  }
+
+  get pid(): number {
+    return this.child!.pid!;
+  }
+
+  async start(nodeArgs: string[] = []): Promise<void> {
+    if (!existsSync(FERRYD)) throw new Error(`${FERRYD} missing: run "npm run build" first`);
+    const config = join(this.dir, 'ferry.json');
+    writeFileSync(config, JSON.stringify({ stateDir: join(this.dir, 'state'), transfersRoot: this.root, socket: { path: this.socket }, ...this.extra }));
+    // Its log goes to a file, as to journald: not through a pipe this process would have to drain.
+    const log = openSync(this.logFile, 'a');
+    this.child = spawn(process.execPath, [...nodeArgs, FERRYD, '--config', config], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    for (let i = 0; ; i++) {
+      if (this.child.exitCode !== null) throw new Error(`ferryd exited ${this.child.exitCode}: ${readFileSync(this.logFile, 'utf8').slice(-2000)}`);
+      if (existsSync(this.socket) && (await this.api('GET', '/v1/health').then((r) => r.status === 200, () => false))) break;
+      if (i > 300) throw new Error('ferryd did not answer on its socket');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.listen();
+  }
+
+  api<T = any>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+    return apiCall<T>(this.socket, method, path, body);
+  }
+
+  /** Queues a transfer; resolves with its id. */
+  async enqueue(body: Record<string, unknown>): Promise<string> {
+    const r = await this.api('POST', '/v1/transfers', { preferences: 'none', ...body });
+    if (r.status !== 201) throw new Error(`enqueue: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.id as string;
+  }
+
+  /** Resolves with the transfer once it reached a final state (from the SSE stream). */
+  done(id: string): Promise<any> {
+    const seen = this.finals.get(id);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.push({ id, resolve }));
+  }
+
+  private listen(): void {
+    const parser = new SseParser();
+    this.events = request({ socketPath: this.socket, path: '/v1/events', method: 'GET' }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        for (const ev of parser.push(chunk)) {
+          const t = ev.data as { id?: string; state?: string };
+          if (ev.event !== 'transfer' || !t.id || !['completed', 'failed', 'cancelled'].includes(t.state ?? '')) continue;
+          this.finals.set(t.id, t);
+          for (const w of this.waiters.filter((x) => x.id === t.id)) w.resolve(t);
+          this.waiters = this.waiters.filter((x) => x.id !== t.id);
+        }
+      });
+    });
+    this.events.on('error', () => undefined);
+    this.events.end();
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    this.events?.destroy();
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child);
+    child.kill(signal);
+    await exited;
+  }
+}
+
+const once = (c: ChildProcess): Promise<void> => new Promise((r) => c.once('exit', () => r()));
