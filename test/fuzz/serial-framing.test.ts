@@ -26,7 +26,7 @@ describe('fuzz: serial framing', () => {
         for (const c of chunks) d.push(c);
         for (const p of packets) expect(p.length).toBeLessThanOrEqual(MAX_PACKET);
       }),
-      runsFor('serial-framing-noise', 120_000),
+      runsFor('serial-framing-noise', 150_000),
     );
   }, 180_000);
 

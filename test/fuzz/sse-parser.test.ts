@@ -33,7 +33,7 @@ describe('fuzz: SSE parser', () => {
         }
         expect(got).toEqual(whole);
       }),
-      runsFor('sse-parser', 250_000),
+      runsFor('sse-parser', 300_000),
     );
   }, 180_000);
 });
