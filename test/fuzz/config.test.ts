@@ -75,7 +75,7 @@ describe('fuzz: config files', () => {
       }),
       runsFor('config-file', 8_000),
     );
-  }, 180_000);
+  }, 600_000);
 
   it('validateConfig on arbitrary JSON values returns issues with paths, never throws', () => {
     fc.assert(
@@ -85,5 +85,5 @@ describe('fuzz: config files', () => {
       }),
       runsFor('config-value', 4_000),
     );
-  }, 180_000);
+  }, 600_000);
 });

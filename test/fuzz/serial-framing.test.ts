@@ -28,7 +28,7 @@ describe('fuzz: serial framing', () => {
       }),
       runsFor('serial-framing-noise', 150_000),
     );
-  }, 180_000);
+  }, 600_000);
 
   it('delivers every valid packet that follows garbage lines, whatever the chunking', () => {
     fc.assert(
@@ -52,5 +52,5 @@ describe('fuzz: serial framing', () => {
       ),
       runsFor('serial-framing-resync', 30_000),
     );
-  }, 180_000);
+  }, 600_000);
 });

@@ -73,7 +73,7 @@ describe('fuzz: SMP from a hostile device', () => {
       }),
       runsFor('smp-packet', 200_000),
     );
-  }, 180_000);
+  }, 600_000);
 
   // cbor2 is slow on hostile input (a body nested past its 1024-level limit costs milliseconds), so this
   // target runs fewer cases than the cheap ones.
@@ -85,7 +85,7 @@ describe('fuzz: SMP from a hostile device', () => {
       }),
       runsFor('smp-cbor-body', 20_000),
     );
-  }, 180_000);
+  }, 600_000);
 
   it('the reassembler never holds more than one packet and rejects oversized announcements cleanly', () => {
     fc.assert(
@@ -99,7 +99,7 @@ describe('fuzz: SMP from a hostile device', () => {
       }),
       runsFor('smp-reassembler', 100_000),
     );
-  }, 180_000);
+  }, 600_000);
 
   it('the client answers every hostile exchange with a clean rejection or a result, and never hangs', async () => {
     const reply = fc.record({
@@ -137,7 +137,7 @@ describe('fuzz: SMP from a hostile device', () => {
       }),
       runsFor('smp-client', 3_000),
     );
-  }, 180_000);
+  }, 600_000);
 });
 
 function withHeader(h: { op: number; version: 1 | 2; flags: number; group: number; seq: number; id: number }, body: Uint8Array, lengthDelta: number): Uint8Array {

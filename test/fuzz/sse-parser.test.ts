@@ -35,7 +35,7 @@ describe('fuzz: SSE parser', () => {
       }),
       runsFor('sse-parser', 300_000),
     );
-  }, 180_000);
+  }, 600_000);
 });
 
 describe('SSE parser memory', () => {
