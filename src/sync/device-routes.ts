@@ -5,7 +5,7 @@ import { publicTransfer } from '../model/transfer.js';
 import type { DeviceSync } from './device-sync.js';
 
 export interface DeviceRouteArgs {
-  caller: { name: string; admin: boolean };
+  caller: { name: string; admin: boolean; rights?: readonly string[] };
   params: Record<string, string>;
   body: unknown;
 }
@@ -33,7 +33,8 @@ export function deviceRoutes(sync: DeviceSync): DeviceRoute[] {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FerryError('BAD_REQUEST', 'the body must be a JSON object');
         const unknown = Object.keys(body)[0];
         if (unknown !== undefined) throw new FerryError('UNKNOWN_FIELD', `${unknown}: unknown field`, { field: unknown });
-        const r = await sync.syncNow(params.id!, caller.name);
+        // On-demand jobs are user-initiated only for a caller with that right (config clients.list[].rights).
+        const r = await sync.syncNow(params.id!, caller.name, caller.admin || (caller.rights ?? []).includes('userInitiated'));
         return { status: 202, body: { device: r.device, transfers: r.transfers.map(publicTransfer), rotated: r.rotated } };
       },
     },

@@ -115,7 +115,7 @@ export class DeviceSync {
   }
 
   /** POST /v1/devices/{id}/sync: queues the device's pulls and pushes now (a lines device rotates its spool). */
-  async syncNow(id: string, owner: string): Promise<{ device: string; transfers: TransferRecord[]; rotated: string | null }> {
+  async syncNow(id: string, owner: string, userInitiated = true): Promise<{ device: string; transfers: TransferRecord[]; rotated: string | null }> {
     const d = this.devices.find((x) => x.id === id);
     if (!d) throw new FerryError('DEVICE_NOT_FOUND', `no configured device ${id}`);
     const p = this.presence.get(id);
@@ -127,7 +127,7 @@ export class DeviceSync {
       const rotated = (await this.captures.get(id)?.rotate()) ?? null;
       return { device: id, transfers: [], rotated };
     }
-    const transfers = await this.core.enqueuer.syncDevice(d, owner, true);
+    const transfers = await this.core.enqueuer.syncDevice(d, owner, userInitiated);
     return { device: id, transfers, rotated: null };
   }
 
