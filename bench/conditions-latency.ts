@@ -19,8 +19,9 @@ import { addMatch, unwrap } from '../src/conditions/dbus-call.js';
 import { SseParser } from '../src/cli/sse-parser.js';
 import { defaultConfig } from '../src/config/load.js';
 import type { Conditions } from '../src/conditions/snapshot.js';
-import type { Preferences, TransferRecord } from '../src/model/transfer.js';
+import type { HttpJob, Job, Preferences } from '../src/model/job.js';
 import { decide } from '../src/policy/decide.js';
+import { JobQueue } from '../src/queue/job-queue.js';
 import { TransferStore } from '../src/queue/store.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import type { AttemptRunner } from '../src/scheduler/runner.js';
@@ -143,9 +144,9 @@ async function endToEnd(): Promise<{ fromSignal: number[]; fromSetter: number[];
 
 const PREFS: Preferences[] = ['none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery'];
 
-function population(n: number): TransferRecord[] {
+function population(n: number): Job[] {
   const base = Date.parse('2025-01-01T00:00:00Z');
-  const out: TransferRecord[] = [];
+  const out: Job[] = [];
   for (let i = 0; i < n; i++) {
     const upload = i % 3 === 0;
     const createdAt = new Date(base + i * 1000).toISOString();
@@ -193,20 +194,24 @@ interface ReconcileFigures {
 async function reconcileBench(writes: boolean): Promise<ReconcileFigures> {
   const tmp = makeTempDir('ferry-bench-');
   const real = TransferStore.open(tmp.path);
-  real.putMany(population(QUEUED));
+  real.transaction(() => {
+    for (const t of population(QUEUED)) real.put(t);
+  });
+  // Without writes, a durable change is kept in memory only (what `keep` does for waiting reasons).
   const store = writes
     ? real
     : (new Proxy(real, {
-        get: (target, key) => (key === 'put' || key === 'putMany' ? () => undefined : Reflect.get(target, key, target)),
+        get: (target, key) => (key === 'put' ? (t: Job) => target.keep(t) : Reflect.get(target, key, target)),
       }) as TransferStore);
   const conditions = new MutableConditions(wiredExternal());
   // Starts nothing real: an attempt just waits to be stopped.
-  const idle: AttemptRunner = {
+  const idle: AttemptRunner<HttpJob> = {
     runAttempt: (t, signal) =>
       new Promise((resolve) => signal.addEventListener('abort', () => resolve({ outcome: 'aborted', bytesTransferred: t.bytesTransferred }), { once: true })),
   };
   const cfg = defaultConfig();
-  const scheduler = new Scheduler({ store, conditions, runners: { http: idle }, config: () => cfg, log: pino({ level: 'silent' }) });
+  const log = pino({ level: 'silent' });
+  const scheduler = new Scheduler({ queue: new JobQueue({ store, config: () => cfg, log }), conditions, runners: { http: idle }, config: () => cfg, log });
   const settle = () => new Promise((r) => setTimeout(r, 5));
   try {
     let t0 = performance.now();

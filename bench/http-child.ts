@@ -4,7 +4,7 @@
 import { pino } from 'pino';
 import { defaultConfig } from '../src/config/load.js';
 import { createEngine } from '../src/transfer/engine.js';
-import type { TransferRecord } from '../src/model/transfer.js';
+import type { Job } from '../src/model/job.js';
 
 const [mode, url, root, rel] = process.argv.slice(2);
 if ((mode !== 'download' && mode !== 'upload') || !url || !root || !rel) {
@@ -13,7 +13,7 @@ if ((mode !== 'download' && mode !== 'upload') || !url || !root || !rel) {
 }
 const engine = createEngine({ transfers: defaultConfig().transfers, transfersRoot: root, log: pino({ level: 'silent' }) });
 const now = new Date().toISOString();
-const t: TransferRecord = {
+const t: Job = {
   id: 'bench', kind: 'http', owner: 'bench', url, method: mode === 'download' ? 'GET' : 'PUT', direction: mode, path: rel,
   protocol: 'plain', headers: {}, preferences: 'none',
   constraints: { unmetered: false, charging: false, batteryNotLow: false, storageNotLow: false },
@@ -21,7 +21,7 @@ const t: TransferRecord = {
   retry: { backoff: 'exponential', initialDelayS: 1, maxDelayS: 1, maxAttempts: 1 },
   periodicMinutes: null, tag: null, state: 'running', reasons: [], bytesTransferred: 0, totalBytes: null, attempts: 0,
   createdAt: now, updatedAt: now, error: null, warnings: [], resume: {}, nextAttemptAt: null, device: null,
-} as TransferRecord;
+} as Job;
 let progressCalls = 0;
 const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();

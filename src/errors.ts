@@ -33,6 +33,9 @@ export const ERROR_CODES = {
   QUOTA_EXCEEDED: 429,
   SHUTTING_DOWN: 503,
   UNAVAILABLE: 503,
+  // the agent's own state (SQLite): the change was not recorded, the agent keeps running
+  STORAGE_FULL: 507,
+  STORAGE_ERROR: 503,
   // transfer outcomes (recorded on transfers; 500 if they ever reach the API)
   HTTP_STATUS: 502,
   NETWORK_ERROR: 502,
@@ -54,6 +57,7 @@ export const ERROR_CODES = {
   DEVICE_BUSY: 409,
   DEVICE_TIMEOUT: 504,
   DEVICE_ERROR: 502,
+  DEVICE_IO_ERROR: 502,
   INTERNAL: 500,
 } as const;
 
@@ -83,6 +87,19 @@ export function isFerryError(e: unknown): e is FerryError {
 export function httpStatusFor(code: string): number {
   return (ERROR_CODES as Record<string, number>)[code] ?? 500;
 }
+
+/**
+ * ferryctl's exit status for an error it reports with this code (API.md "Command line"): 3 when the other
+ * end (the agent, or the device `ferryctl smp` talks to) could not be reached, 1 for an error answer.
+ * An error the agent answered is always 1: the agent was reached (see cli/commands/dispatch.ts).
+ */
+export function exitCodeFor(code: string): 1 | 3 {
+  return UNREACHABLE_CODES.has(code) ? 3 : 1;
+}
+
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'DEVICE_NOT_FOUND', 'DEVICE_DISCONNECTED', 'DEVICE_BUSY', 'DEVICE_TIMEOUT', 'DEVICE_IO_ERROR', 'UNAVAILABLE',
+]);
 
 /** Wraps anything thrown into a FerryError, keeping the original as cause. */
 export function asFerryError(e: unknown, fallback: ErrorCode = 'INTERNAL'): FerryError {

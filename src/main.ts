@@ -9,11 +9,23 @@ import { loadConfigFile } from './config/load.js';
 import type { ConditionsSource } from './conditions/snapshot.js';
 import { createStaticConditions } from './conditions/static.js';
 import { createUsageStore } from './queue/usage-store.js';
+import { JobQueue } from './queue/job-queue.js';
 import { TransferStore } from './queue/store.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import type { AttemptRunner } from './scheduler/runner.js';
+import type { Runners } from './scheduler/runner.js';
+import { createCostContext } from './policy/cost-rules.js';
+import { bandwidthLimit } from './policy/bandwidth-rules.js';
+import { dayBounds, localDay } from './policy/windows.js';
+import { createUsageLedger } from './queue/usage-ledger.js';
+import { createThrottle } from './transfer/throttle.js';
+import { renderUsageMetrics, usageRoutes } from './api/usage-routes.js';
 import type { Engine } from './transfer/engine.js';
-import { partPath, resolveInsideRoot } from './transfer/request-checks.js';
+import { removePartFile } from './transfer/part-file.js';
+import { partPath } from './transfer/request-checks.js';
+import { join } from 'node:path';
+import { isFinal } from './model/job.js';
+import { besideTargetLayout, sweepOrphanParts } from './queue/orphan-parts.js';
+import { guardStorage } from './system/storage-guard.js';
 import { createActions } from './api/actions.js';
 import { ApiServer } from './api/server.js';
 import type { Logger } from './log.js';
@@ -33,7 +45,7 @@ export interface AgentOptions {
 export interface Agent {
   socketPath: string;
   scheduler: Scheduler;
-  store: TransferStore;
+  queue: JobQueue;
   conditions: ConditionsSource;
   config(): Config;
   reload(): { ok: true } | { ok: false; error: string };
@@ -72,10 +84,17 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const config = () => current;
   const log = opts.log;
   await mkdir(current.transfersRoot, { recursive: true, mode: 0o750 });
-  const store = TransferStore.open(current.stateDir);
+  const store = TransferStore.open(current.stateDir, { log });
   const closers: Array<() => Promise<void> | void> = [() => store.close()];
+  // Windows and usage days are local wall-clock time: the configured zone or the system's (TZ).
+  const zone = (): string => current.policy.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   try {
+    if (store.unreadable.length > 0) log.error({ ids: store.unreadable }, 'stored transfers that cannot be read were left out of the queue');
+    // The queue first: every source of work below enqueues through it; jobs a crash left running are
+    // decided again before any trigger adds new ones.
+    const queue = new JobQueue({ store, config, log });
     let conditions: ConditionsSource;
+    const dataPlanCounters = createUsageStore(store.db);
     if (current.conditions.source === 'live') {
       // Loaded only here: a config-driven agent never pays for dbus-next.
       const { openSystemBus } = await import('./conditions/open-bus.js');
@@ -86,7 +105,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         sysfsRoot: current.conditions.sysfsRoot,
         transfersRoot: current.transfersRoot,
         config: current.conditions,
-        usage: createUsageStore(store.db),
+        usage: dataPlanCounters,
         log,
       });
       closers.unshift(async () => {
@@ -94,8 +113,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         bus?.disconnect();
       });
     } else {
-      conditions = createStaticConditions(current.conditions, { transfersRoot: current.transfersRoot, log });
-      closers.unshift(() => conditions.close());
+      const fixed = createStaticConditions(current.conditions, { transfersRoot: current.transfersRoot, log });
+      conditions = fixed;
+      closers.unshift(() => fixed.close());
     }
 
     // Device sync looks at its devices before the first decision pass, and adds their presence to the
@@ -103,60 +123,96 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     const hw = systemHardware({ onUsbProblem: (e) => log.warn({ component: 'usb', err: (e as Error)?.message ?? String(e) }, 'USB problem') });
     let devices: DeviceSync | null = null;
     let extraRoutes: Route[] = noDeviceRoutes(hw) as Route[];
-    if (current.devices.length > 0 || store.all().some((t) => t.kind === 'device-sync')) {
+    if (current.devices.length > 0 || queue.all().some((t) => t.kind === 'device-sync')) {
       const { DeviceSync } = await import('./sync/device-sync.js');
       const { deviceRoutes } = await import('./sync/device-routes.js');
-      const sync = await DeviceSync.create({ config, hw, log });
+      const sync = await DeviceSync.create({ config, queue, hw, log });
       devices = sync;
       closers.unshift(() => sync.close());
       conditions = sync.wrapConditions(conditions);
       extraRoutes = deviceRoutes(sync) as Route[];
     }
 
+    // Byte accounting and bandwidth limits: every HTTP body chunk passes one pacer per attempt.
+    const ledger = createUsageLedger({
+      db: store.db,
+      now: Date.now,
+      dayOf: (ms) => dayBounds(ms, zone()),
+      link: () => conditions.current().network,
+      flushEveryMs: current.transfers.checkpointMs,
+    });
+    closers.splice(closers.length - 1, 0, () => ledger.close()); // written before the store closes
+    const throttle = createThrottle({
+      limitFor: (t) => bandwidthLimit(t, conditions.current().network.kind, current.policy, Date.now(), zone()),
+      onBytes: (t, direction, n) => ledger.count(t.owner, direction, n),
+      onAttemptEnd: () => ledger.flush(),
+    });
+
+    // The hard storage floor and the store's write health ride on the conditions (policy/storage-floor.ts).
+    const guarded = await guardStorage(conditions, {
+      store,
+      stateDir: current.stateDir,
+      transfersRoot: current.transfersRoot,
+      floorBytes: () => config().conditions.storage.floorBytes,
+      pollMs: current.conditions.pollIntervalS * 1000,
+      log,
+    });
+    closers.unshift(() => guarded.close());
+    conditions = guarded;
+
+    // Part files no unfinished download owns (a cancel cut short by a kill) are removed before work starts.
+    const keep = new Set(queue.all().filter((t) => t.direction === 'download' && !isFinal(t.state)).map((t) => partPath(join(current.transfersRoot, t.path))));
+    const swept = await sweepOrphanParts(keep, besideTargetLayout(current.transfersRoot, process.geteuid?.()));
+    if (swept.removed.length + swept.failed.length > 0) log.info({ removed: swept.removed.length, failed: swept.failed }, 'orphaned part files swept');
+
     // The HTTP engine (undici, ~20 MB resident) is loaded with the first transfer, so an idle gateway
     // agent stays small; it is created once and kept.
     let engine: Promise<Engine> | null = null;
     const loadEngine = (): Promise<Engine> =>
       (engine ??= import('./transfer/engine.js').then(({ createEngine }) =>
-        createEngine({ transfers: current.transfers, transfersRoot: current.transfersRoot, log }),
+        createEngine({ transfers: current.transfers, transfersRoot: current.transfersRoot, log, throttle }),
       ));
     closers.unshift(async () => {
       if (engine) await (await engine).close();
     });
-    const http: AttemptRunner = {
-      runAttempt: async (t, signal, cb) => (await loadEngine()).runAttempt(t, signal, cb),
-      probe: async (t, signal) => (await loadEngine()).probe(t, signal),
-      async discard(t) {
-        if (t.direction !== 'download') return;
-        const { abs } = await resolveInsideRoot(current.transfersRoot, t.path);
-        await rm(partPath(abs), { force: true });
+    const runners: Runners = {
+      http: {
+        runAttempt: async (t, signal, cb) => (await loadEngine()).runAttempt(t, signal, cb),
+        probe: async (t, signal) => (await loadEngine()).probe(t, signal),
+        async discard(t) {
+          if (t.direction === 'download') await removePartFile(current.transfersRoot, t.path);
+        },
       },
+      ...(devices ? { 'device-sync': devices.runner } : {}),
     };
-    const runners: Partial<Record<string, AttemptRunner>> = { http, ...(devices ? { 'device-sync': devices.runner } : {}) };
-    const scheduler = new Scheduler({ store, conditions, runners, config, log });
+    const costContext = (now: number) =>
+      createCostContext({ policy: current.policy, clients: current.clients, now, zone: zone(), usedToday: ledger.usedToday });
+    const scheduler = new Scheduler({ queue, conditions, runners, config, log, costContext });
 
-    const actions = createActions({ store, scheduler, conditions, config, version: packageVersion() });
+    const actions = createActions({ queue, scheduler, conditions, version: packageVersion() });
     const api = new ApiServer({
       config,
-      routes: { actions, scheduler, store, conditions, startedAtMs: Date.now(), extra: extraRoutes },
+      routes: {
+        actions,
+        queue,
+        conditions,
+        startedAtMs: Date.now(),
+        extra: [...extraRoutes, ...usageRoutes({ ledger, interfaces: () => dataPlanCounters.all(), dayOf: (ms) => localDay(ms, zone()) })],
+        metricsExtra: () => renderUsageMetrics(ledger),
+      },
       peerUid: opts.peerUid,
       groupId,
       log,
     });
     scheduler.start();
-    // After start(): jobs a crash left `running` are recovered before device triggers queue new ones.
-    await devices?.attach({
-      queue: store,
-      scheduler,
-      enqueueHttp: async (request, owner) => ({ id: String((await actions.enqueue({ name: owner, uid: -1, admin: false }, request)).id) }),
-    });
+    await devices?.start();
     const socketPath = await api.listen();
-    log.info({ transfers: store.size, states: store.countByState() }, 'queue loaded');
+    log.info({ transfers: queue.size, states: queue.countByState() }, 'queue loaded');
 
     return {
       socketPath,
       scheduler,
-      store,
+      queue,
       conditions,
       config,
       reload() {

@@ -1,6 +1,7 @@
 // SMP over BLE (Zephyr smp_bt): requests are Write Without Response to one characteristic, split into
 // ATT MTU − 3 byte pieces; responses arrive as notifications, rejoined by the SMP header's length field.
-// One instance is one connection: after 'close' it is dead (see reconnecting.ts for a supervisor).
+// One instance is one connection: after 'close' it is dead; device-link.ts opens a new one for the next job,
+// and the scheduler's retry backoff spaces the attempts.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { TransportError, isTransportError, type Transport } from '../transport.js';

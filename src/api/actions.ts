@@ -1,30 +1,25 @@
-// What each API route does, independent of HTTP: ownership checks, quotas, scheduler calls.
-// Routes stay thin; errors are FerryErrors whose code decides the status (errors.ts).
-import type { Config } from '../config/schema.js';
+// What each API route does, independent of HTTP: ownership checks, then the queue (the one way in) or a
+// scheduler control. Routes stay thin; errors are FerryErrors whose code decides the status (errors.ts).
 import type { ConditionsSource } from '../conditions/snapshot.js';
 import { FerryError } from '../errors.js';
-import { publicTransfer, type TransferRecord } from '../model/transfer.js';
-import type { TransferStore } from '../queue/store.js';
+import type { Job } from '../model/job.js';
+import { publicTransfer } from '../model/public-transfer.js';
+import type { JobQueue } from '../queue/job-queue.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { canSee, checkRequestRights, type Caller } from './identity.js';
-import { buildTransfer } from './transfer-request.js';
 
 export interface ActionDeps {
-  store: TransferStore;
+  queue: JobQueue;
   scheduler: Scheduler;
   conditions: ConditionsSource;
-  config: () => Config;
   version: string;
-  now?: () => number;
 }
 
 export type Actions = ReturnType<typeof createActions>;
 
 export function createActions(deps: ActionDeps) {
-  const now = deps.now ?? Date.now;
-
-  function own(caller: Caller, id: string): TransferRecord {
-    const t = deps.store.get(id);
+  function own(caller: Caller, id: string): Job {
+    const t = deps.queue.get(id);
     // Someone else's id answers 404 to a non-admin, so ids can't be probed.
     if (!t || !canSee(caller, t.owner)) throw new FerryError('NOT_FOUND', `no transfer ${id}`);
     return t;
@@ -36,17 +31,14 @@ export function createActions(deps: ActionDeps) {
     conditions: () => deps.conditions.current(),
 
     async enqueue(caller: Caller, body: unknown) {
-      const cfg = deps.config();
       checkRequestRights(caller, body);
-      const t = await buildTransfer(body, caller.name, cfg, new Date(now()));
-      deps.store.insert(t, { perClient: cfg.transfers.perClientLimit, total: cfg.transfers.totalLimit });
-      deps.scheduler.emit('transfer', t);
-      deps.scheduler.reconcile();
-      return publicTransfer(t);
+      const t = await deps.queue.enqueueTransfer(caller, body);
+      // The scheduler has decided it meanwhile: answer with what it is now.
+      return publicTransfer(deps.queue.get(t.id) ?? t);
     },
 
     list(caller: Caller, state?: string) {
-      const all = deps.store.all().filter((t) => canSee(caller, t.owner) && (!state || t.state === state));
+      const all = deps.queue.all().filter((t) => canSee(caller, t.owner) && (!state || t.state === state));
       return { transfers: all.map(publicTransfer) };
     },
 
@@ -62,6 +54,6 @@ export function createActions(deps: ActionDeps) {
       await deps.scheduler.remove(own(caller, id).id);
     },
 
-    visible: (caller: Caller, t: TransferRecord) => canSee(caller, t.owner),
+    visible: (caller: Caller, t: Job) => canSee(caller, t.owner),
   };
 }

@@ -2,7 +2,7 @@
 // sequence is named), JSON, and well-formed Unicode in every key and string.
 import type { IncomingMessage } from 'node:http';
 import { FerryError } from '../errors.js';
-import { checkWellFormed, findReplaced } from './text-checks.js';
+import { checkWellFormed, findReplaced } from '../queue/text-checks.js';
 
 const strict = new TextDecoder('utf-8', { fatal: true });
 const lenient = new TextDecoder('utf-8');

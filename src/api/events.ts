@@ -7,7 +7,9 @@ import type { ConditionsSource } from '../conditions/snapshot.js';
 import type { Config } from '../config/schema.js';
 import { FerryError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { publicTransfer, type TransferRecord } from '../model/transfer.js';
+import type { Job } from '../model/job.js';
+import { publicTransfer } from '../model/public-transfer.js';
+import type { QueueEvent } from '../queue/job-queue.js';
 import { canSee, type Caller } from './identity.js';
 import { SseStream, type DropReason } from './sse-stream.js';
 
@@ -17,13 +19,13 @@ const CHECK_MS = 1000;
 /** Coalesced events a blocked client may hold: more than a full queue, far less than unbounded. */
 const MAX_PENDING = 20_000;
 
+/** Where job events come from: the queue, after each change is committed, in order. */
 export interface EventSources {
-  on(event: 'transfer' | 'removed', f: (t: TransferRecord) => void): unknown;
-  off(event: 'transfer' | 'removed', f: (t: TransferRecord) => void): unknown;
+  subscribe(listener: (e: QueueEvent) => void): () => void;
 }
 
 export interface EventHubDeps {
-  scheduler: EventSources;
+  queue: EventSources;
   conditions: ConditionsSource;
   config: () => Config;
   /** Who the peer with this uid is under the current config; throws when it is no client any more. */
@@ -41,8 +43,10 @@ export class EventHub {
   private keepaliveAt = 0;
   private seenConfig: Config | null = null;
   private offConditions: (() => void) | null = null;
-  private readonly onTransfer = (t: TransferRecord): void => this.broadcast(t, `t:${t.id}`, frame('transfer', publicTransfer(t)));
-  private readonly onRemoved = (t: TransferRecord): void => this.broadcast(t, `t:${t.id}`, frame('removed', { id: t.id }));
+  private offQueue: (() => void) | null = null;
+  // One key per transfer: a blocked client keeps only the newest of its events (the seq tells it so).
+  private readonly onQueue = (e: QueueEvent): void =>
+    this.broadcast(e.job, `t:${e.job.id}`, e.type === 'removed' ? frame('removed', { id: e.job.id }) : frame('transfer', publicTransfer(e.job)));
 
   constructor(private readonly deps: EventHubDeps) {
     this.now = deps.now ?? Date.now;
@@ -88,8 +92,7 @@ export class EventHub {
   }
 
   private subscribe(): void {
-    this.deps.scheduler.on('transfer', this.onTransfer);
-    this.deps.scheduler.on('removed', this.onRemoved);
+    this.offQueue = this.deps.queue.subscribe(this.onQueue);
     this.offConditions = this.deps.conditions.onChange((c) => {
       const f = frame('conditions', c);
       for (const s of this.streams) s.send('conditions', f);
@@ -101,15 +104,15 @@ export class EventHub {
   }
 
   private unsubscribe(): void {
-    this.deps.scheduler.off('transfer', this.onTransfer);
-    this.deps.scheduler.off('removed', this.onRemoved);
+    this.offQueue?.();
+    this.offQueue = null;
     this.offConditions?.();
     this.offConditions = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
 
-  private broadcast(t: TransferRecord, key: string, f: string): void {
+  private broadcast(t: Job, key: string, f: string): void {
     for (const s of this.streams) if (canSee(s.caller, t.owner)) s.send(key, f);
   }
 

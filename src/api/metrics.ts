@@ -1,10 +1,10 @@
 // GET /v1/metrics in the Prometheus text format: queue by state, bytes moved, the conditions that matter.
 import type { Conditions } from '../conditions/snapshot.js';
-import type { TransferRecord } from '../model/transfer.js';
+import type { Job } from '../model/job.js';
 
 const STATES = ['queued', 'waiting', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
 
-export function renderMetrics(transfers: TransferRecord[], c: Conditions, startedAtMs: number, nowMs: number): string {
+export function renderMetrics(transfers: readonly Job[], c: Conditions, startedAtMs: number, nowMs: number): string {
   const byState = new Map<string, number>(STATES.map((s) => [s, 0]));
   const reasons = new Map<string, number>();
   let bytes = 0;

@@ -1,8 +1,7 @@
 // The route table of API.md: method + path pattern → a thin handler calling an action.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConditionsSource } from '../conditions/snapshot.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
-import type { TransferStore } from '../queue/store.js';
+import type { JobQueue } from '../queue/job-queue.js';
 import { FerryError } from '../errors.js';
 import type { Actions } from './actions.js';
 import type { EventHub } from './events.js';
@@ -11,12 +10,13 @@ import { renderMetrics } from './metrics.js';
 
 export interface RouteContext {
   actions: Actions;
-  scheduler: Scheduler;
-  store: TransferStore;
+  queue: JobQueue;
   conditions: ConditionsSource;
   startedAtMs: number;
   /** Extra routes contributed by other parts (devices). */
   extra?: Route[];
+  /** More Prometheus text appended to /v1/metrics (usage counters). */
+  metricsExtra?: () => string;
 }
 
 export interface HandlerArgs {
@@ -73,7 +73,7 @@ export const ROUTES: Route[] = [
     path: '/v1/metrics',
     // A non-admin's counts are its own transfers' (like GET /v1/transfers); conditions are everyone's.
     handle: ({ ctx, caller }) => ({
-      body: renderMetrics(ctx.store.all().filter((t) => ctx.actions.visible(caller, t)), ctx.conditions.current(), ctx.startedAtMs, Date.now()),
+      body: renderMetrics(ctx.queue.all().filter((t) => ctx.actions.visible(caller, t)), ctx.conditions.current(), ctx.startedAtMs, Date.now()) + (ctx.metricsExtra?.() ?? ''),
       contentType: 'text/plain; version=0.0.4',
     }),
   },

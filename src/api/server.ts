@@ -33,7 +33,7 @@ export class ApiServer {
   constructor(private readonly deps: ApiServerDeps) {
     this.log = deps.log.child({ component: 'api' });
     this.events = new EventHub({
-      scheduler: deps.routes.scheduler,
+      queue: deps.routes.queue,
       conditions: deps.routes.conditions,
       config: deps.config,
       identify: (uid) => identify(uid, deps.config().clients),
@@ -62,7 +62,8 @@ export class ApiServer {
     if (cfg.group) {
       const gid = this.deps.groupId(cfg.group);
       if (gid === null) this.log.warn({ group: cfg.group }, 'socket group does not exist; keeping the default group');
-      else await chown(cfg.path, -1, gid).catch((e: Error) => this.log.warn({ err: e.message }, 'cannot set socket group'));
+      // Already ours (the systemd unit's case, where chown is filtered out): nothing to change.
+      else if (gid !== process.getegid?.()) await chown(cfg.path, -1, gid).catch((e: Error) => this.log.warn({ err: e.message }, 'cannot set socket group'));
     }
     this.log.info({ socket: cfg.path }, 'listening');
     return cfg.path;

@@ -2,7 +2,8 @@
 // for GET /v1/events. Every failure leaves as AgentError (the agent answered non-2xx) or
 // AgentUnreachableError (no answer at all), so the CLI can map it to an exit status in one place.
 import { request, type IncomingMessage } from 'node:http';
-import type { Constraints, PublicTransfer } from '../model/transfer.js';
+import type { Constraints } from '../model/job.js';
+import type { PublicTransfer } from '../model/public-transfer.js';
 import type { Conditions } from '../conditions/snapshot.js';
 import { SseParser, type ApiEvent } from './sse-parser.js';
 
@@ -24,6 +25,7 @@ export interface TransferRequest {
   expedited?: boolean;
   sha256?: string;
   tag?: string;
+  window?: string;
 }
 
 export interface Health {

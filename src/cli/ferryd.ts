@@ -10,7 +10,6 @@ import { getPeerCred } from '../system/native.js';
 import { deviceProblems } from '../sync/device-config.js';
 import { createNotifier } from '../system/sd-notify.js';
 import { startWatchdog } from '../system/watchdog.js';
-import { installTestHangHook } from '../system/test-hang.js';
 
 const USAGE = `usage: ferryd [--config FILE] | --check-config FILE | --version`;
 
@@ -69,7 +68,6 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger(config.log.level);
   const notify = createNotifier(undefined, (e) => log.warn({ err: e.message }, 'sd_notify failed'));
-  installTestHangHook(); // no-op unless FERRY_TEST_HANG_ON_SIGNAL=1 (rig's watchdog test)
   const agent = await startAgent({
     config,
     configFile: args.config ?? null,
@@ -77,8 +75,8 @@ async function main(argv: string[]): Promise<number> {
     peerUid: (s) => getPeerCred(s).uid,
   });
   const statusLine = () => {
-    const c = agent.store.countByState();
-    return `${agent.store.size} transfers: ${c.running ?? 0} running, ${(c.waiting ?? 0) + (c.queued ?? 0)} waiting, ${c.completed ?? 0} completed, ${c.failed ?? 0} failed`;
+    const c = agent.queue.countByState();
+    return `${agent.queue.size} transfers: ${c.running ?? 0} running, ${(c.waiting ?? 0) + (c.queued ?? 0)} waiting, ${c.completed ?? 0} completed, ${c.failed ?? 0} failed`;
   };
   notify.ready();
   notify.status(statusLine());

@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../log.js';
 import { addMatch, getNameOwner, removeMatch, DBUS_NAME, type DbusMessage, type MessageBus } from './dbus-call.js';
-import { Listeners } from './listeners.js';
+import { Published } from './published.js';
 
 const SIGNAL = 4; // dbus-next MessageType.SIGNAL
 
@@ -34,8 +34,7 @@ export interface ServiceReader<T> {
 export async function startServiceReader<T>(opts: ServiceReaderOptions<T>): Promise<ServiceReader<T>> {
   const { bus, name, log } = opts;
   const retryMs = opts.retryMs ?? 5000;
-  const listeners = new Listeners<T | null>();
-  let value: T | null = null;
+  const value = new Published<T | null>(null, isDeepStrictEqual);
   let owner: string | null = null;
   let generation = 0; // bumped on every owner change: reads started before it are discarded
   let reading: Promise<void> | null = null;
@@ -50,9 +49,7 @@ export async function startServiceReader<T>(opts: ServiceReaderOptions<T>): Prom
   ];
 
   function set(next: T | null): void {
-    if (isDeepStrictEqual(next, value)) return;
-    value = next;
-    listeners.emit(value);
+    value.set(next);
   }
 
   function markUnavailable(why: string, err?: unknown): void {
@@ -136,16 +133,14 @@ export async function startServiceReader<T>(opts: ServiceReaderOptions<T>): Prom
   }
 
   return {
-    current: () => value,
-    onChange(listener) {
-      return listeners.add(listener);
-    },
+    current: () => value.current(),
+    onChange: (listener) => value.onChange(listener),
     async close() {
       if (closed) return;
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
       bus.removeListener('message', onMessage);
-      listeners.clear();
+      value.clear();
       await Promise.allSettled(rules.map((r) => removeMatch(bus, r)));
     },
   };

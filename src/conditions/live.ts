@@ -17,7 +17,7 @@ import { readSysfsNet, type SysfsNetState } from './sysfs-net.js';
 import { readStorage } from './storage.js';
 import { createDataPlanTracker } from './data-plan.js';
 import { composeSnapshot, sameConditions } from './compose-snapshot.js';
-import { Listeners } from './listeners.js';
+import { Poller, Published } from './published.js';
 
 export interface LiveConditionsDeps {
   bus: MessageBus | null;
@@ -47,7 +47,6 @@ export async function createLiveConditions(deps: LiveConditionsDeps): Promise<Co
   const { config, bus } = deps;
   const log = deps.log.child({ component: 'conditions' });
   const now = deps.now ?? Date.now;
-  const listeners = new Listeners<Conditions>((e) => log.error({ err: (e as Error).message }, 'conditions listener threw'));
   const tracker = createDataPlanTracker({
     sysfsRoot: deps.sysfsRoot,
     config: config.dataPlan,
@@ -96,7 +95,6 @@ export async function createLiveConditions(deps: LiveConditionsDeps): Promise<Co
     );
   }
 
-  let polling: Promise<void> | null = null;
   async function pollOnce(): Promise<void> {
     try {
       sysPower = await readPowerSupplies(deps.sysfsRoot);
@@ -120,27 +118,17 @@ export async function createLiveConditions(deps: LiveConditionsDeps): Promise<Co
       log.warn({ err: (e as Error).message }, 'conditions poll failed');
     }
   }
-  function poll(): Promise<void> {
-    polling ??= pollOnce().finally(() => {
-      polling = null;
-      update();
-    });
-    return polling;
-  }
-
-  let last: Conditions = compute();
   let closed = false;
+  await pollOnce();
+  const value = new Published<Conditions>(compute(), sameConditions, (e) => log.error({ err: (e as Error).message }, 'conditions listener threw'));
+  value.onChange((next) =>
+    log.info({ network: next.network, power: next.power, dataPlan: next.dataPlan.state, storageLow: next.storage.low, sources: next.sources }, 'conditions changed'),
+  );
   function update(): void {
-    if (closed) return;
-    const next = compute();
-    if (sameConditions(next, last)) {
-      last = next; // keep byte counts fresh for current()
-      return;
-    }
-    last = next;
-    log.info({ network: next.network, power: next.power, dataPlan: next.dataPlan.state, storageLow: next.storage.low, sources: next.sources }, 'conditions changed');
-    listeners.emit(next);
+    if (!closed) value.set(compute()); // kept even when unchanged: byte counts stay fresh for current()
   }
+  const poller = new Poller(pollOnce, config.pollIntervalS * 1000, update);
+  const poll = () => poller.run();
 
   const unsubscribe = [
     nm?.onChange((v) => {
@@ -151,23 +139,15 @@ export async function createLiveConditions(deps: LiveConditionsDeps): Promise<Co
     up?.onChange(() => update()),
   ];
 
-  await pollOnce();
-  last = compute();
-  const timer = setInterval(() => void poll(), config.pollIntervalS * 1000);
-  timer.unref?.();
-
   return {
-    current: () => last,
-    onChange(listener) {
-      return listeners.add(listener);
-    },
+    current: () => value.current(),
+    onChange: (listener) => value.onChange(listener),
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(timer);
       for (const u of unsubscribe) u?.();
-      listeners.clear();
-      await polling;
+      value.clear();
+      await poller.close();
       tracker.flush();
       await Promise.all([nm?.close(), mm?.close(), up?.close()]);
     },

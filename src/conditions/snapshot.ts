@@ -32,6 +32,17 @@ export interface DataPlanConditions {
 export interface StorageConditions {
   freeBytes: number | null;
   low: boolean;
+  /** The hard floor (system/storage-guard.ts): present when the agent guards its disks. */
+  floor?: StorageFloor;
+}
+
+/** Free space the agent always keeps on the state and transfers file systems, and whether state writes work. */
+export interface StorageFloor {
+  floorBytes: number;
+  stateFreeBytes: number | null;
+  transfersFreeBytes: number | null;
+  /** null while the state database takes writes; else the store's error code. */
+  stateWriteError: 'STORAGE_FULL' | 'STORAGE_ERROR' | null;
 }
 
 export interface Conditions {

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Conditions, ConditionsSource, StorageConditions } from './snapshot.js';
 import { readStorage, readStorageSync } from './storage.js';
 import { sameConditions } from './compose-snapshot.js';
-import { Listeners } from './listeners.js';
+import { Poller, Published } from './published.js';
 
 export interface StaticConditionsDeps {
   transfersRoot: string;
@@ -15,7 +15,6 @@ export interface StaticConditionsDeps {
 export function createStaticConditions(config: Config['conditions'], deps: StaticConditionsDeps): ConditionsSource {
   const log = deps.log.child({ component: 'conditions' });
   const s = config.static;
-  const listeners = new Listeners<Conditions>((e) => log.error({ err: (e as Error).message }, 'conditions listener threw'));
 
   function build(storage: StorageConditions | null): Conditions {
     return {
@@ -27,33 +26,23 @@ export function createStaticConditions(config: Config['conditions'], deps: Stati
     };
   }
 
-  let last = build(readStorageSync(deps.transfersRoot, config.storage));
+  const value = new Published(build(readStorageSync(deps.transfersRoot, config.storage)), sameConditions, (e) =>
+    log.error({ err: (e as Error).message }, 'conditions listener threw'),
+  );
+  value.onChange((next) => log.info({ storage: next.storage }, 'conditions changed'));
   let closed = false;
-  let polling: Promise<void> | null = null;
-  async function poll(): Promise<void> {
+  const poller = new Poller(async () => {
     const next = build(await readStorage(deps.transfersRoot, config.storage));
-    if (closed) return;
-    const changed = !sameConditions(next, last);
-    last = next;
-    if (!changed) return;
-    log.info({ storage: next.storage }, 'conditions changed');
-    listeners.emit(next);
-  }
-  const timer = setInterval(() => {
-    polling ??= poll().finally(() => (polling = null));
+    if (!closed) value.set(next);
   }, config.pollIntervalS * 1000);
-  timer.unref?.();
 
   return {
-    current: () => last,
-    onChange(listener) {
-      return listeners.add(listener);
-    },
+    current: () => value.current(),
+    onChange: (listener) => value.onChange(listener),
     async close() {
       closed = true;
-      clearInterval(timer);
-      listeners.clear();
-      await polling;
+      value.clear();
+      await poller.close();
     },
   };
 }

@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
 import { FerryError } from '../errors.js';
 import { reservedNameIssues } from './client-names.js';
+import { costConfigIssues } from '../policy/cost-config.js';
 
 export interface ConfigIssue {
   path: string;
@@ -42,6 +43,7 @@ export function validateConfig(input: unknown): { config: Config; issues: [] } |
   }
   const extra = unknownKeys(ConfigSchema, value, '');
   for (const p of extra) if (!issues.some((i) => i.path === p)) issues.push({ path: p, message: 'unknown key' });
+  if (issues.length === 0) issues.push(...costConfigIssues(value as Config));
   if (issues.length > 0) return { config: null, issues };
   issues.push(...reservedNameIssues(value as Config));
   if (issues.length > 0) return { config: null, issues };

@@ -1,7 +1,7 @@
 // One attempt at a job, as every runner reports it (HTTP engine, device sync) and the scheduler reads it.
 // An attempt ends in exactly one AttemptResult; runners never throw for transfer problems.
 import type { FerryError } from '../errors.js';
-import type { ResumeState, Warning } from './transfer.js';
+import type { ResumeState, Warning } from './job.js';
 
 export interface AttemptCallbacks {
   /** Called on any chunk; the caller throttles persistence. */
@@ -14,8 +14,9 @@ export interface AttemptCallbacks {
   onWarning(w: Warning): void;
 }
 
-export type AttemptResult =
-  | { outcome: 'completed'; bytesTransferred: number; totalBytes: number }
+/** `D`: what a completed attempt of this kind reports beyond bytes (device sync: its result). */
+export type AttemptResult<D = undefined> =
+  | { outcome: 'completed'; bytesTransferred: number; totalBytes: number; detail?: D }
   | { outcome: 'retry'; error: FerryError; retryAfterMs: number | null; bytesTransferred: number }
   | { outcome: 'failed'; error: FerryError }
   | { outcome: 'aborted'; bytesTransferred: number };

@@ -1,7 +1,7 @@
 // Every policy reason (POLICY.md §4) with its message template, in one module, so the API, CLI, logs and
 // tests speak the same words. Reasons are data, not errors: a stable kebab-case `code` plus a human sentence.
 // Sizes are shown in binary units written the familiar way ("48 MB" = 48 MiB), rates in kbit/s (1000 bit/s).
-import type { Reason } from '../model/transfer.js';
+import type { Reason } from '../model/job.js';
 
 /** Why a transfer waits (or is paused by the policy). */
 export const WAIT_CODES = [
@@ -23,6 +23,10 @@ export const WAIT_CODES = [
   'window-exhausted',
   'concurrency-limit',
   'device-disconnected',
+  'outside-window',
+  'client-quota',
+  'storage-floor',
+  'state-storage-full',
 ] as const;
 
 /** Why a transfer fails (or is rejected at enqueue): no change of conditions could let it run. */
@@ -56,6 +60,18 @@ export interface ReasonParams {
   freeBytes?: number | null;
   /** concurrency-limit */
   limit?: number;
+  /** outside-window: the window's name; client-quota: the client's name. */
+  windowName?: string;
+  client?: string;
+  /** outside-window, client-quota: when it may run again (epoch ms), null when not within a week. */
+  opensAtMs?: number | null;
+  /** client-quota: bytes the client moved today on this network, and its daily allowance. */
+  usedBytes?: number;
+  limitBytes?: number;
+  /** storage-floor: which file system is under the floor. */
+  fileSystem?: string;
+  /** state-storage-full: the store's error code (STORAGE_FULL or STORAGE_ERROR). */
+  errorCode?: string;
 }
 
 type Template = (p: ReasonParams) => string;
@@ -137,6 +153,20 @@ export const REASON_TEMPLATES: Readonly<Record<ReasonCode, Template>> = {
   'concurrency-limit': (p) =>
     `waits for a free slot: ${p.limit ?? '?'} transfer${p.limit === 1 ? '' : 's'} already running (the limit)`,
   'device-disconnected': () => 'waits for the device to connect',
+  'outside-window': (p) =>
+    `waits for the window "${p.windowName ?? '?'}"` +
+    (p.network ? ` (${p.network} background work runs only inside it)` : '') +
+    `: ${p.opensAtMs == null ? 'it does not open within a week' : `it opens at ${new Date(p.opensAtMs).toISOString()}`}`,
+  'client-quota': (p) =>
+    `waits: client "${p.client ?? '?'}" moved ${formatSize(p.usedBytes ?? 0)} of its ${formatSize(p.limitBytes ?? 0)} daily ` +
+    `${p.network ?? ''} allowance today; background work resumes ${p.opensAtMs == null ? 'tomorrow' : `at ${new Date(p.opensAtMs).toISOString()}`}`,
+  'storage-floor': (p) =>
+    `waits: the ${p.fileSystem ?? 'transfers'} file system has ${formatSize(p.freeBytes ?? 0)} free, under the ` +
+    `${formatSize(p.capBytes ?? 0)} floor the agent keeps (no client can lift it)`,
+  'state-storage-full': (p) =>
+    p.errorCode === 'STORAGE_ERROR'
+      ? 'waits: the agent cannot write its state database (I/O error); resumes when writes succeed again'
+      : 'waits: the disk of the agent\'s state database is full; resumes when writes succeed again',
   'too-large-for-any-cap': (p) => {
     const { size, cap } = sizeVsCap(p);
     return `cannot run: ${size} is over the largest upload cap (${cap}, Wi-Fi or Ethernet on external power)`;

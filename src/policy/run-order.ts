@@ -1,9 +1,9 @@
 // Which runnable transfers start first, and how many may start: the concurrency rule of POLICY.md §3.
 // Pure ordering; transfers held back here get the `concurrency-limit` reason from the scheduler.
 import type { Config } from '../config/schema.js';
-import type { TransferRecord } from '../model/transfer.js';
+import type { Job } from '../model/job.js';
 
-export type RunOrderFields = Pick<TransferRecord, 'expedited' | 'userInitiated' | 'createdAt'>;
+export type RunOrderFields = Pick<Job, 'expedited' | 'userInitiated' | 'createdAt'>;
 
 /**
  * Expedited first (Android: run ahead of ordinary work), then user-initiated (someone watches it),

@@ -1,10 +1,10 @@
 // Preferences and the size rules that no change of conditions can satisfy (POLICY.md §3, from WP8's
 // transfer policies): such a transfer is rejected at enqueue when its size is known, else fails when learnt.
 import type { Config } from '../config/schema.js';
-import type { Preferences, Reason, TransferRecord } from '../model/transfer.js';
+import type { Preferences, Reason, Job } from '../model/job.js';
 import { reason } from './reasons.js';
 
-type SizeFields = Pick<TransferRecord, 'kind' | 'direction' | 'totalBytes' | 'bytesTransferred' | 'preferences'>;
+type SizeFields = Pick<Job, 'kind' | 'direction' | 'totalBytes' | 'bytesTransferred' | 'preferences'>;
 
 /** WP8 TransferPreferences: `none` needs Wi-Fi/Ethernet and external power; the others lift one or both. */
 export function allowsCellular(p: Preferences): boolean {
@@ -26,7 +26,7 @@ export function withoutCellular(p: Preferences): Preferences {
  * What the size is at least: the announced total, or the bytes already moved when that is more
  * (a download that grew, or one of unknown size that has run). 0 when nothing is known.
  */
-export function sizeLowerBound(t: Pick<TransferRecord, 'totalBytes' | 'bytesTransferred'>): number {
+export function sizeLowerBound(t: Pick<Job, 'totalBytes' | 'bytesTransferred'>): number {
   const total = t.totalBytes ?? 0;
   return t.bytesTransferred > total ? t.bytesTransferred : total;
 }

@@ -1,14 +1,22 @@
 // The durable queue: every transfer lives in SQLite (WAL, synchronous=FULL so an acknowledged enqueue
 // survives power loss) and in an in-memory map that is the read path. This module owns every statement
-// on the transfers table; writes go through before callers see success.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import type { TransferRecord } from '../model/transfer.js';
-import { isFinal } from '../model/transfer.js';
+// on the transfers table; writes go through before callers see success. A write the disk refuses (full,
+// I/O error) throws STORAGE_FULL/STORAGE_ERROR, is remembered and retried by flushPending(), and marks
+// the store unhealthy until a write succeeds again; nothing here exits the agent.
+import type Database from 'better-sqlite3';
+import type { Job } from '../model/job.js';
+import { fromStoredRow } from './stored-job.js';
 import { FerryError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { NewerSchemaError, openStateDb, type Db } from './open-db.js';
+import { storageWriteError } from './sqlite-errors.js';
 
-export type Db = Database.Database;
+export type { Db } from './open-db.js';
+
+export interface StoreOpenOptions {
+  log?: Logger;
+  now?: () => number;
+}
 
 export interface QuotaLimits {
   perClient: number;
@@ -19,14 +27,29 @@ const SCHEMA_VERSION = 1;
 
 export class TransferStore {
   readonly db: Db;
-  private readonly byId = new Map<string, TransferRecord>();
+  private readonly byId = new Map<string, Job>();
+  /** Rows that could not be read as a job at start (kept in the table, left out of the queue). */
+  readonly unreadable: string[];
+  /** Set when a damaged database was moved aside at open (where it went). */
+  readonly movedAside: string | null;
+  /** Records whose last write failed: flushPending() retries them. */
+  private readonly unsaved = new Set<string>();
+  /** Records written inside the open transaction (all unsaved if its commit fails). */
+  private inTransaction: Set<string> | null = null;
+  private problem: FerryError | null = null;
+  private readonly healthListeners = new Set<(problem: FerryError | null) => void>();
+  private readonly log: Logger | undefined;
   private readonly stmt: {
     upsert: Database.Statement;
     remove: Database.Statement;
   };
 
-  private constructor(db: Db) {
+  private constructor(db: Db, loaded: { jobs: Job[]; unreadable: string[] }, movedAside: string | null, log: Logger | undefined) {
     this.db = db;
+    this.movedAside = movedAside;
+    this.log = log;
+    this.unreadable = loaded.unreadable;
+    for (const t of loaded.jobs) this.byId.set(t.id, t);
     this.stmt = {
       upsert: db.prepare(
         `INSERT INTO transfers (id, owner, state, created_at, data) VALUES (@id, @owner, @state, @createdAt, @data)
@@ -34,28 +57,61 @@ export class TransferStore {
       ),
       remove: db.prepare('DELETE FROM transfers WHERE id = ?'),
     };
-    const rows = db.prepare('SELECT data FROM transfers ORDER BY created_at, rowid').all() as Array<{ data: string }>;
-    for (const r of rows) {
-      const t = JSON.parse(r.data) as TransferRecord;
-      this.byId.set(t.id, t);
+  }
+
+  static open(stateDir: string, opts: StoreOpenOptions = {}): TransferStore {
+    let loaded = { jobs: [] as Job[], unreadable: [] as string[] };
+    const { db, movedAside } = openStateDb(stateDir, {
+      ...opts,
+      migrate,
+      load: (d) => {
+        loaded = loadRows(d);
+      },
+    });
+    return new TransferStore(db, loaded, movedAside, opts.log);
+  }
+
+  /** Null while writes succeed; the last write failure while the disk refuses them. */
+  writeProblem(): FerryError | null {
+    return this.problem;
+  }
+
+  /** Whether this record's latest state is only in memory (its write failed and was not retried yet). */
+  isUnsaved(id: string): boolean {
+    return this.unsaved.has(id);
+  }
+
+  onHealthChange(listener: (problem: FerryError | null) => void): () => void {
+    this.healthListeners.add(listener);
+    return () => this.healthListeners.delete(listener);
+  }
+
+  /** Retries every failed write in one transaction; true when nothing is left unsaved. */
+  flushPending(): boolean {
+    if (this.unsaved.size === 0 && this.problem === null) return true;
+    try {
+      this.db.transaction(() => {
+        // Nothing to retry (a refused insert): a header write tells whether the disk takes writes again.
+        if (this.unsaved.size === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        for (const id of this.unsaved) {
+          const t = this.byId.get(id);
+          if (t) this.run(t);
+        }
+      })();
+    } catch (e) {
+      this.failed(e, 'a retried write');
+      return false;
     }
+    this.unsaved.clear();
+    this.setProblem(null);
+    return true;
   }
 
-  static open(stateDir: string): TransferStore {
-    mkdirSync(stateDir, { recursive: true, mode: 0o750 });
-    const db = new Database(join(stateDir, 'ferry.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    migrate(db);
-    return new TransferStore(db);
-  }
-
-  all(): TransferRecord[] {
+  all(): Job[] {
     return [...this.byId.values()];
   }
 
-  get(id: string): TransferRecord | undefined {
+  get(id: string): Job | undefined {
     return this.byId.get(id);
   }
 
@@ -71,7 +127,7 @@ export class TransferStore {
   }
 
   /** Inserts after checking both quotas, atomically with respect to other inserts. */
-  insert(t: TransferRecord, limits: QuotaLimits): void {
+  insert(t: Job, limits: QuotaLimits): void {
     if (this.byId.size >= limits.total) {
       throw new FerryError('QUOTA_EXCEEDED', `the agent holds ${limits.total} transfers already; remove finished ones first`);
     }
@@ -81,26 +137,46 @@ export class TransferStore {
         `client "${t.owner}" has ${limits.perClient} transfers outstanding (finished ones count until removed)`,
       );
     }
-    this.write(t);
+    // A refused insert is not kept: the client hears STORAGE_FULL and nothing was queued.
+    this.guard('the new transfer', () => this.run(t));
+    this.byId.set(t.id, t);
   }
 
-  /** Persists one record (a state change or a progress checkpoint). */
-  put(t: TransferRecord): void {
-    this.write(t);
+  /** Persists one record (a state change or a progress checkpoint). On a refused write the record
+   * stays in memory as it is, is marked unsaved, and the storage error is thrown. */
+  put(t: Job): void {
+    this.byId.set(t.id, t);
+    this.unsaved.add(t.id);
+    this.inTransaction?.add(t.id);
+    this.guard(`transfer ${t.id}`, () => this.run(t));
+    if (!this.inTransaction) this.unsaved.delete(t.id);
   }
 
-  /** Persists many records in one transaction (a re-decision pass). */
-  putMany(list: TransferRecord[]): void {
-    if (list.length === 0) return;
-    const tx = this.db.transaction((items: TransferRecord[]) => {
-      for (const t of items) this.write(t);
-    });
-    tx(list);
+  /** Replaces the in-memory record only: what a restart re-derives (waiting reasons, live progress). */
+  keep(t: Job): void {
+    this.byId.set(t.id, t);
   }
 
+  /** Runs `fn` in one SQLite transaction (a decision pass writes many records at once). A refused
+   * commit leaves every record written in it unsaved (kept in memory, retried by flushPending). */
+  transaction(fn: () => void): void {
+    if (this.inTransaction) return fn(); // nested: part of the outer one
+    const written = new Set<string>();
+    this.inTransaction = written;
+    try {
+      this.guard('a decision pass', () => this.db.transaction(fn)());
+      for (const id of written) this.unsaved.delete(id);
+    } finally {
+      this.inTransaction = null;
+    }
+  }
+
+  /** Removes a record; a refused delete throws and leaves the record in place (the client may retry). */
   remove(id: string): boolean {
-    const had = this.byId.delete(id);
-    this.stmt.remove.run(id);
+    const had = this.byId.has(id);
+    this.guard(`removing transfer ${id}`, () => this.stmt.remove.run(id));
+    this.byId.delete(id);
+    this.unsaved.delete(id);
     return had;
   }
 
@@ -110,25 +186,57 @@ export class TransferStore {
     return out;
   }
 
-  unfinished(): TransferRecord[] {
-    return this.all().filter((t) => !isFinal(t.state));
-  }
-
   close(): void {
     if (this.db.open) this.db.close();
   }
 
-  private write(t: TransferRecord): void {
+  private run(t: Job): void {
     this.stmt.upsert.run({ id: t.id, owner: t.owner, state: t.state, createdAt: t.createdAt, data: JSON.stringify(t) });
-    this.byId.set(t.id, t);
   }
+
+  /** Runs one write; a disk failure becomes STORAGE_FULL/STORAGE_ERROR (and unhealthy), others pass through. */
+  private guard(what: string, write: () => unknown): void {
+    try {
+      write();
+    } catch (e) {
+      throw this.failed(e, what);
+    }
+    if (this.problem !== null && !this.inTransaction) this.flushPending(); // the disk takes writes again: catch up
+  }
+
+  private failed(e: unknown, what: string): unknown {
+    const err = storageWriteError(e, what);
+    if (err === null) return e;
+    this.setProblem(err);
+    return err;
+  }
+
+  private setProblem(p: FerryError | null): void {
+    const was = this.problem;
+    this.problem = p;
+    if ((was === null) === (p === null)) return;
+    if (p) this.log?.error({ component: 'store', code: p.code, err: p.message }, 'state writes fail; work waits until they succeed again');
+    else this.log?.info({ component: 'store' }, 'state writes succeed again');
+    for (const l of this.healthListeners) l(p);
+  }
+}
+
+/** Rows that are not a job are reported, never allowed to stop the agent at start (stored-job.ts). */
+function loadRows(db: Db): { jobs: Job[]; unreadable: string[] } {
+  const rows = db.prepare('SELECT id, data FROM transfers ORDER BY created_at, rowid').all() as Array<{ id: string; data: string }>;
+  const out = { jobs: [] as Job[], unreadable: [] as string[] };
+  for (const r of rows) {
+    const t = fromStoredRow(r.data);
+    if (t) out.jobs.push(t);
+    else out.unreadable.push(r.id);
+  }
+  return out;
 }
 
 function migrate(db: Db): void {
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw new FerryError('INTERNAL', `state database is from a newer ferry (schema ${version} > ${SCHEMA_VERSION})`);
-  }
+  if (version > SCHEMA_VERSION) throw new NewerSchemaError(version, SCHEMA_VERSION);
+  if (version === SCHEMA_VERSION) return; // no write at open: a full disk must not stop the start
   if (version < 1) {
     db.exec(`CREATE TABLE IF NOT EXISTS transfers (
       id TEXT PRIMARY KEY,

@@ -1,5 +1,5 @@
 // Retry delay from a transfer's retry policy; a server's Retry-After wins when it asks for longer.
-import type { RetryPolicy } from '../model/transfer.js';
+import type { RetryPolicy } from '../model/job.js';
 
 export function retryDelayMs(retry: RetryPolicy, attempts: number, retryAfterMs: number | null): number {
   const n = Math.max(1, attempts);

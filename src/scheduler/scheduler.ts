@@ -1,29 +1,35 @@
-// Decides, starts and stops jobs. Every change of conditions, queue or time triggers one synchronous
-// decision pass over all unfinished jobs (policy is pure); attempts run asynchronously through a runner.
+// Decides, starts and stops jobs. It listens to the queue and the conditions; every change triggers one
+// synchronous decision pass over all unfinished jobs (policy is pure), and attempts run asynchronously
+// through the runner of their kind. It changes jobs only through the queue.
 // Invariant: a job is `running` exactly while it has an entry in `active`.
-import { EventEmitter } from 'node:events';
 import type { Config } from '../config/schema.js';
 import type { ConditionsSource } from '../conditions/snapshot.js';
 import { asFerryError, FerryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactUrl } from '../log.js';
-import type { Kind, Reason, TransferRecord } from '../model/transfer.js';
-import { isFinal } from '../model/transfer.js';
+import type { AttemptResult } from '../model/attempt.js';
+import type { DeviceSyncResult, Job, Reason } from '../model/job.js';
+import { isFinal } from '../model/job.js';
+import type { CostContext } from '../policy/cost-rules.js';
 import { compareForRun, decide, selectToRun, type RunStats } from '../policy/decide.js';
 import { reason } from '../policy/reasons.js';
-import type { TransferStore } from '../queue/store.js';
-import { retryDelayMs } from './backoff.js';
-import { isoAt } from './iso-time.js';
+import type { JobQueue, QueueEvent } from '../queue/job-queue.js';
+import type { JobEventName } from '../model/transitions.js';
 import { ProgressTracker } from './progress.js';
-import type { AttemptResult, AttemptRunner, StopCause } from './runner.js';
+import type { AttemptCallbacks, Runners, StopCause } from './runner.js';
+import { isoAt } from './iso-time.js';
+import { settle, type Settled } from './settle.js';
+import { SizeProbe } from './size-probe.js';
 
 export interface SchedulerDeps {
-  store: TransferStore;
+  queue: JobQueue;
   conditions: ConditionsSource;
-  runners: Partial<Record<Kind, AttemptRunner>>;
+  runners: Runners;
   config: () => Config;
   log: Logger;
   now?: () => number;
+  /** The cost rules' view of one pass (windows, quotas); absent: no cost rules. */
+  costContext?: (now: number) => CostContext;
 }
 
 interface Active {
@@ -32,45 +38,44 @@ interface Active {
   stats: RunStats;
   progress: ProgressTracker;
   done: Promise<void>;
+  /** The latest progress the runner reported (the record is updated only at emit/checkpoint steps). */
+  live: { bytes: number; total: number | null } | null;
 }
+
+type Change = { id: string; change: Partial<Job>; event?: JobEventName; durable: boolean };
 
 const TICK_MS = 1000;
 
-export class Scheduler extends EventEmitter {
+export class Scheduler {
   private readonly deps: SchedulerDeps;
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly active = new Map<string, Active>();
   /** Jobs that gave up their turn (execution window): they queue behind the others once. */
   private readonly yielded = new Set<string>();
-  /** Jobs whose size was asked for in this run of the agent (one HEAD each, at most one at a time). */
-  private readonly probed = new Set<string>();
-  private probing = false;
+  private readonly probe: SizeProbe;
   private pending = false;
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
-  private unsubscribe: (() => void) | null = null;
+  private readonly unsubscribe: Array<() => void> = [];
 
   constructor(deps: SchedulerDeps) {
-    super();
     this.deps = deps;
     this.now = deps.now ?? Date.now;
     this.log = deps.log.child({ component: 'scheduler' });
+    this.probe = new SizeProbe({
+      queue: deps.queue,
+      runner: () => deps.runners.http,
+      timeoutMs: () => deps.config().transfers.connectTimeoutS * 1000,
+      log: this.log,
+      done: () => this.requestReconcile(),
+    });
   }
 
-  /** Recovers jobs that were running when the agent stopped, then starts deciding. */
+  /** Starts listening to the queue and the conditions, and decides everything once. */
   start(): void {
-    const recovered: TransferRecord[] = [];
-    for (const t of this.deps.store.all()) {
-      if (t.state === 'running') {
-        t.state = 'queued';
-        t.updatedAt = this.iso();
-        recovered.push(t);
-      }
-    }
-    this.deps.store.putMany(recovered);
-    if (recovered.length) this.log.info({ count: recovered.length }, 'recovered interrupted transfers');
-    this.unsubscribe = this.deps.conditions.onChange(() => this.reconcile());
+    this.unsubscribe.push(this.deps.queue.subscribe((e) => this.onQueue(e)));
+    this.unsubscribe.push(this.deps.conditions.onChange(() => this.reconcile()));
     this.reconcile();
   }
 
@@ -88,54 +93,156 @@ export class Scheduler extends EventEmitter {
     });
   }
 
-  /** One decision pass; returns how many jobs changed state or reasons. */
+  /** One decision pass; returns how many jobs it changed. A failure is logged, never thrown. */
   reconcile(): number {
     if (this.stopping) return 0;
+    try {
+      return this.decideAll();
+    } catch (e) {
+      this.log.error({ err: (e as Error)?.message ?? String(e) }, 'decision pass failed; retrying shortly');
+      this.arm(this.now() + TICK_MS, this.now());
+      return 0;
+    }
+  }
+
+  /** Resolves once the job is paused (a running attempt has checkpointed and stopped). */
+  async pause(id: string): Promise<Job> {
+    const t = this.mustGet(id);
+    if (t.state === 'paused') return t;
+    if (isFinal(t.state)) throw wrongState(t, 'pause');
+    const a = this.active.get(id);
+    if (a) {
+      this.stop(id, { by: 'client-pause' });
+      await a.done;
+    } else {
+      this.deps.queue.update(id, { reasons: [] }, { event: 'pause', durable: true });
+    }
+    return this.saved(id);
+  }
+
+  resume(id: string): Job {
+    const t = this.mustGet(id);
+    if (t.state !== 'paused') {
+      if (t.state === 'queued' || t.state === 'waiting' || t.state === 'running') return t;
+      throw wrongState(t, 'resume');
+    }
+    // A paused job that was mid-attempt keeps its bytes; it goes back to being decided.
+    this.deps.queue.update(id, { reasons: [] }, { event: 'resume', durable: true });
+    this.requestReconcile();
+    return this.saved(id);
+  }
+
+  async cancel(id: string): Promise<Job> {
+    const t = this.mustGet(id);
+    if (isFinal(t.state)) {
+      if (t.state === 'cancelled') return t;
+      throw wrongState(t, 'cancel');
+    }
+    const a = this.active.get(id);
+    if (a) {
+      this.stop(id, { by: 'client-cancel' });
+      await a.done;
+    } else {
+      const done = this.deps.queue.update(id, { reasons: [], nextAttemptAt: null }, { event: 'cancel', durable: true });
+      if (done) await this.discard(done);
+    }
+    this.requestReconcile();
+    return this.saved(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    const t = this.mustGet(id);
+    if (!isFinal(t.state)) await this.cancel(id);
+    this.deps.queue.remove(id);
+    // The cancel's own delete is not awaited (and a kill may have cut it short): try once more, unless
+    // the job completed or another unfinished one writes the same part file.
+    if (t.state !== 'completed' && !this.deps.queue.all().some((o) => o.path === t.path && !isFinal(o.state))) await this.discard(t);
+  }
+
+  /** A client's change that the disk refused answers the storage error (507/503); it took effect in
+   * memory and is written once the disk takes writes again. */
+  private saved(id: string): Job {
+    const t = this.mustGet(id);
+    const problem = this.deps.queue.unsavedProblem(id);
+    if (problem) throw problem;
+    return t;
+  }
+
+  /** Stops every attempt (their progress is checkpointed) and stops deciding. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const off of this.unsubscribe) off();
+    const waits: Promise<void>[] = [];
+    for (const [id, a] of this.active) {
+      this.stop(id, { by: 'shutdown' });
+      waits.push(a.done);
+    }
+    await Promise.all(waits);
+  }
+
+  private onQueue(e: QueueEvent): void {
+    if (e.type === 'added') {
+      // Decided before the source hears back, so a new transfer is answered as running or waiting.
+      this.reconcile();
+    } else if (e.type === 'removed') {
+      this.yielded.delete(e.job.id);
+      this.probe.forget(e.job.id);
+      this.stop(e.job.id, { by: 'client-cancel' });
+      this.requestReconcile();
+    }
+  }
+
+  private decideAll(): number {
     const cfg = this.deps.config();
     const conditions = this.deps.conditions.current();
     const now = this.now();
-    const changed: TransferRecord[] = [];
-    // Only what a restart could not re-derive is written: starts, failures, preference switches.
-    // Waiting reasons live in memory (start() re-decides everything), which spares the SD card a write
+    // Only what a restart could not re-derive is durable: starts, failures, preference switches.
+    // Waiting reasons live in memory (start-up re-decides everything), which spares the SD card a write
     // per queued transfer on every metered or roaming flap.
-    const durable: TransferRecord[] = [];
-    const candidates: TransferRecord[] = [];
+    const changes: Change[] = [];
+    const candidates: Job[] = [];
     let nextWake = Infinity;
+    const cost = this.deps.costContext?.(now);
 
-    for (const t of this.deps.store.all()) {
+    for (const t of this.deps.queue.all()) {
       if (t.state === 'running' || t.state === 'paused' || isFinal(t.state)) continue;
-      const d = decide(t, conditions, cfg.policy, now);
+      let d: ReturnType<typeof decide>;
+      try {
+        d = decide(t, conditions, cfg.policy, now, undefined, false, cost);
+      } catch (e) {
+        // One record the rules cannot read must not stop every other job.
+        d = { action: 'fail', reason: { code: 'INTERNAL', message: `could not decide: ${(e as Error)?.message ?? String(e)}` } };
+      }
       if (d.action === 'run') {
         candidates.push(t);
       } else if (d.action === 'wait') {
-        let touched = this.setWaiting(t, d.reasons);
-        if (d.switchPreferences && d.switchPreferences !== t.preferences) {
-          this.log.info({ id: t.id, from: t.preferences, to: d.switchPreferences }, 'preferences switched by policy');
-          t.preferences = d.switchPreferences;
-          touched = true;
-          durable.push(t);
+        const switched = d.switchPreferences && d.switchPreferences !== t.preferences ? d.switchPreferences : undefined;
+        if (switched) this.log.info({ id: t.id, from: t.preferences, to: switched }, 'preferences switched by policy');
+        // A cost hold that ends by itself (a window opens, a new day starts) is when to try next.
+        const until = d.until !== undefined && (t.nextAttemptAt === null || Date.parse(t.nextAttemptAt) < d.until) ? isoAt(d.until, 'window') : undefined;
+        if (switched || until || t.state !== 'waiting' || !sameReasons(t.reasons, d.reasons)) {
+          const change = { reasons: d.reasons, ...(switched ? { preferences: switched } : {}), ...(until ? { nextAttemptAt: until } : {}) };
+          changes.push({ id: t.id, change, event: 'hold', durable: Boolean(switched) });
         }
-        if (touched) changed.push(t);
-        if (t.nextAttemptAt) nextWake = Math.min(nextWake, Date.parse(t.nextAttemptAt));
+        const next = until ?? t.nextAttemptAt;
+        if (next) nextWake = Math.min(nextWake, Date.parse(next));
       } else {
-        this.finish(t, 'failed', { code: d.reason.code, message: d.reason.message });
-        changed.push(t);
-        durable.push(t);
+        changes.push({ id: t.id, change: { reasons: [], nextAttemptAt: null, error: { code: d.reason.code, message: d.reason.message } }, event: 'fail', durable: true });
       }
     }
 
     const free = cfg.policy.concurrency - this.active.size;
     for (const [id, a] of this.active) {
-      const t = this.deps.store.get(id);
+      const t = this.deps.queue.get(id);
       if (!t || a.cause) continue;
-      const d = decide(t, conditions, cfg.policy, now, a.stats, candidates.length > Math.max(0, free));
+      const d = decide(t, conditions, cfg.policy, now, a.stats, candidates.length > Math.max(0, free), cost);
       if (d.action === 'wait') {
         if (d.reasons.some((r) => r.code === 'window-exhausted')) this.yielded.add(id);
-        if (d.switchPreferences) t.preferences = d.switchPreferences;
+        if (d.switchPreferences) changes.push({ id, change: { preferences: d.switchPreferences }, durable: true });
         this.stop(id, { by: 'policy', reasons: d.reasons });
       } else if (d.action === 'fail') {
-        this.stop(id, { by: 'policy', reasons: [d.reason] });
-        t.error = { code: d.reason.code, message: d.reason.message };
+        this.stop(id, { by: 'policy', reasons: [d.reason], fail: d.reason });
       }
     }
 
@@ -147,171 +254,81 @@ export class Scheduler extends EventEmitter {
     const { start, limited } = selectToRun(candidates, this.active.size, cfg.policy);
     const limitedReason = reason('concurrency-limit', { limit: cfg.policy.concurrency });
     for (const id of limited) {
-      const t = this.deps.store.get(id);
-      if (t && this.setWaiting(t, [limitedReason])) changed.push(t);
+      const t = this.deps.queue.get(id);
+      if (t && (t.state !== 'waiting' || !sameReasons(t.reasons, [limitedReason]))) {
+        changes.push({ id, change: { reasons: [limitedReason] }, event: 'hold', durable: false });
+      }
     }
+    const starting: string[] = [];
     for (const id of start) {
-      const t = this.deps.store.get(id);
+      const t = this.deps.queue.get(id);
       if (!t) continue;
       this.yielded.delete(id);
-      this.begin(t);
-      changed.push(t);
-      durable.push(t);
+      if (!this.deps.runners[t.kind]) {
+        changes.push({ id, change: { reasons: [], error: { code: 'UNAVAILABLE', message: `no runner for ${t.kind} jobs in this agent` } }, event: 'fail', durable: true });
+        continue;
+      }
+      changes.push({ id, change: { attempts: t.attempts + 1, nextAttemptAt: null, reasons: [] }, event: 'start', durable: true });
+      starting.push(id);
     }
-    this.deps.store.putMany(durable);
-    for (const t of changed) this.emit('transfer', t);
-    this.arm(nextWake, now);
-    this.probeUnknownSize();
-    return changed.length;
+    this.deps.queue.updateMany(changes);
+    for (const id of starting) {
+      const t = this.deps.queue.get(id);
+      if (t?.state === 'running') this.begin(t);
+    }
+    this.arm(Math.min(nextWake, cost?.wakeAt() ?? Infinity), now);
+    this.probe.next(this.deps.queue.all());
+    return changes.length;
   }
 
-  /**
-   * A download held only because its size is unknown may well be small: ask the server (a HEAD costs a
-   * few hundred bytes) so the size caps can decide instead of the unknown-size rule.
-   */
-  private probeUnknownSize(): void {
-    if (this.probing) return;
-    const t = this.deps.store
-      .all()
-      .find((x) => x.state === 'waiting' && x.totalBytes === null && !this.probed.has(x.id) && x.reasons.some((r) => r.code === 'unknown-size'));
-    const runner = t && this.deps.runners[t.kind];
-    if (!t || !runner?.probe) return;
-    this.probed.add(t.id);
-    this.probing = true;
-    const abort = AbortSignal.timeout(this.deps.config().transfers.connectTimeoutS * 1000);
-    runner
-      .probe(t, abort)
-      .then(({ totalBytes }) => {
-        if (totalBytes === null || t.totalBytes !== null || this.deps.store.get(t.id) !== t) return;
-        t.totalBytes = totalBytes;
-        this.log.info({ id: t.id, totalBytes }, 'size learnt from the server');
-        this.persist(t);
-      })
-      .catch((e: unknown) => this.log.info({ id: t.id, err: (e as Error).message }, 'size probe failed; the download waits as unknown-size'))
-      .finally(() => {
-        this.probing = false;
-        this.requestReconcile();
-      });
-  }
-
-  /** Resolves once the transfer is paused (a running attempt has checkpointed and stopped). */
-  async pause(id: string): Promise<TransferRecord> {
-    const t = this.mustGet(id);
-    if (t.state === 'paused') return t;
-    if (isFinal(t.state)) throw wrongState(t, 'pause');
-    const a = this.active.get(id);
-    if (a) {
-      this.stop(id, { by: 'client-pause' });
-      await a.done;
-    } else {
-      this.transition(t, 'paused', []);
-    }
-    return t;
-  }
-
-  resume(id: string): TransferRecord {
-    const t = this.mustGet(id);
-    if (t.state !== 'paused') {
-      if (t.state === 'queued' || t.state === 'waiting' || t.state === 'running') return t;
-      throw wrongState(t, 'resume');
-    }
-    // A paused job that was mid-attempt keeps its bytes; it goes back to being decided.
-    this.transition(t, 'queued', []);
-    this.requestReconcile();
-    return t;
-  }
-
-  async cancel(id: string): Promise<TransferRecord> {
-    const t = this.mustGet(id);
-    if (isFinal(t.state)) {
-      if (t.state === 'cancelled') return t;
-      throw wrongState(t, 'cancel');
-    }
-    const a = this.active.get(id);
-    if (a) {
-      this.stop(id, { by: 'client-cancel' });
-      await a.done;
-    } else {
-      this.finish(t, 'cancelled', null);
-      this.persist(t);
-      await this.discard(t);
-    }
-    this.requestReconcile();
-    return t;
-  }
-
-  async remove(id: string): Promise<void> {
-    const t = this.mustGet(id);
-    if (!isFinal(t.state)) await this.cancel(id);
-    this.deps.store.remove(id);
-    this.yielded.delete(id);
-    this.probed.delete(id);
-    this.emit('removed', t);
-    this.requestReconcile();
-  }
-
-  /** Stops every attempt (their progress is checkpointed) and stops deciding. */
-  async shutdown(): Promise<void> {
-    this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.unsubscribe?.();
-    const waits: Promise<void>[] = [];
-    for (const [id, a] of this.active) {
-      this.stop(id, { by: 'shutdown' });
-      waits.push(a.done);
-    }
-    await Promise.all(waits);
-  }
-
-  private begin(t: TransferRecord): void {
-    const runner = this.deps.runners[t.kind];
-    if (!runner) {
-      this.finish(t, 'failed', { code: 'UNAVAILABLE', message: `no runner for ${t.kind} jobs in this agent` });
-      return;
-    }
+  private begin(t: Job): void {
     const cfg = this.deps.config();
-    t.attempts += 1;
-    t.nextAttemptAt = null;
-    this.transition(t, 'running', [], false);
     const abort = new AbortController();
     const startedAtMs = this.now();
     const stats: RunStats = { startedAtMs, samples: [{ atMs: startedAtMs, bytes: t.bytesTransferred }] };
     const progress = new ProgressTracker(t.bytesTransferred, cfg.transfers, this.now);
-    const entry: Active = { abort, cause: null, stats, progress, done: Promise.resolve() };
+    const entry: Active = { abort, cause: null, stats, progress, done: Promise.resolve(), live: null };
     this.active.set(t.id, entry);
     this.log.info({ id: t.id, kind: t.kind, url: redactUrl(t.url), attempt: t.attempts }, 'attempt started');
-    entry.done = runner
-      .runAttempt(t, abort.signal, {
-        // A stopped attempt's body stream can still report after the attempt settled (bytes handed to the
-        // socket, not confirmed); those numbers would overwrite what the settled result said.
-        onProgress: (bytes, total) => {
-          if (this.active.get(t.id) === entry) this.onProgress(t, entry, bytes, total);
-        },
-        onResumeState: (r) => {
-          t.resume = { ...t.resume, ...r };
-          this.persist(t);
-        },
-        onWarning: (w) => {
-          if (!t.warnings.some((x) => x.code === w.code)) {
-            t.warnings.push(w);
-            this.persist(t);
-            this.emit('transfer', t);
-          }
-        },
-      })
+    const mine = () => this.active.get(t.id) === entry;
+    const cb: AttemptCallbacks = {
+      // A stopped attempt's body stream can still report after the attempt settled (bytes handed to the
+      // socket, not confirmed); those numbers would overwrite what the settled result said.
+      onProgress: (bytes, total) => {
+        if (mine()) this.onProgress(t.id, entry, bytes, total);
+      },
+      onResumeState: (r) => {
+        const cur = this.deps.queue.get(t.id);
+        if (mine() && cur) this.deps.queue.update(t.id, { resume: { ...cur.resume, ...r } }, { durable: true });
+      },
+      onWarning: (w) => {
+        const cur = this.deps.queue.get(t.id);
+        if (mine() && cur && !cur.warnings.some((x) => x.code === w.code)) {
+          this.deps.queue.update(t.id, { warnings: [...cur.warnings, w] }, { durable: true });
+        }
+      },
+    };
+    entry.done = this.run(t, abort.signal, cb)
       .catch((e: unknown): AttemptResult => ({
         outcome: 'retry',
         error: e instanceof FerryError ? e : new FerryError('INTERNAL', String((e as Error)?.message ?? e), { cause: e }),
         retryAfterMs: null,
-        bytesTransferred: t.bytesTransferred,
+        bytesTransferred: this.deps.queue.get(t.id)?.bytesTransferred ?? t.bytesTransferred,
       }))
-      .then((r) => this.settle(t, entry, r));
+      .then((r) => this.settle(t.id, entry, r))
+      .catch((e: unknown) => this.log.error({ id: t.id, err: (e as Error)?.message ?? String(e) }, 'could not record the end of an attempt'));
   }
 
-  private onProgress(t: TransferRecord, a: Active, bytes: number, total: number | null): void {
-    const grew = total !== null && total !== t.totalBytes;
-    t.bytesTransferred = bytes;
-    if (total !== null) t.totalBytes = total;
+  private run(t: Job, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult<DeviceSyncResult | undefined>> {
+    if (t.kind === 'http') return this.deps.runners.http!.runAttempt(t, signal, cb);
+    return this.deps.runners['device-sync']!.runAttempt(t, signal, cb);
+  }
+
+  private onProgress(id: string, a: Active, bytes: number, total: number | null): void {
+    const cur = this.deps.queue.get(id);
+    if (!cur) return;
+    const grew = total !== null && total !== cur.totalBytes;
+    a.live = { bytes, total: total ?? a.live?.total ?? null };
     const now = this.now();
     const last = a.stats.samples[a.stats.samples.length - 1];
     if (!last || now - last.atMs >= 1000) {
@@ -320,90 +337,34 @@ export class Scheduler extends EventEmitter {
       while (a.stats.samples.length > 2 && a.stats.samples[1]!.atMs < now - keepMs) a.stats.samples.shift();
     }
     const step = a.progress.observe(bytes);
-    if (step.persist) this.persist(t);
-    if (step.emit) this.emit('transfer', t);
+    if (step.persist || step.emit || grew) {
+      this.deps.queue.update(id, { bytesTransferred: bytes, ...(total !== null ? { totalBytes: total } : {}) }, { durable: step.persist });
+    }
     if (grew) this.requestReconcile(); // a size learnt late may break a cap
   }
 
-  private settle(t: TransferRecord, a: Active, r: AttemptResult): void {
-    this.active.delete(t.id);
-    const cause = a.cause;
-    const now = this.now();
+  private settle(id: string, a: Active, r: AttemptResult<DeviceSyncResult | undefined>): void {
+    this.active.delete(id);
+    const cur = this.deps.queue.get(id);
+    if (!cur) return; // removed meanwhile
+    // What the runner last reported counts for outcomes that carry no byte count (a failed check).
+    const live = a.live ? { ...cur, bytesTransferred: a.live.bytes, totalBytes: a.live.total ?? cur.totalBytes } : cur;
+    let s: Settled;
     try {
-      this.settleState(t, r, cause, now);
+      s = settle(live, r, a.cause, this.now());
     } catch (e) {
       // One record with values out of range (an old agent's, a hand-edited database's) fails alone.
       const err = asFerryError(e);
-      this.log.warn({ id: t.id, code: err.code, err: err.message }, 'job failed while settling');
-      this.finish(t, 'failed', { code: err.code, message: err.message });
+      this.log.warn({ id, code: err.code, err: err.message }, 'job failed while settling');
+      s = { event: 'fail', change: { reasons: [], nextAttemptAt: null, error: err.toJSON() } };
     }
+    const done = this.deps.queue.update(id, s.change, { event: s.event, durable: true });
     this.log.info(
-      { id: t.id, state: t.state, outcome: r.outcome, bytes: t.bytesTransferred, ...(r.outcome === 'failed' || r.outcome === 'retry' ? { error: r.error.code } : {}) },
+      { id, state: done?.state, outcome: r.outcome, bytes: done?.bytesTransferred, ...(r.outcome === 'failed' || r.outcome === 'retry' ? { error: r.error.code } : {}) },
       'attempt ended',
     );
-    this.persist(t);
-    this.emit('transfer', t);
-    if (t.state === 'cancelled') void this.discard(t);
+    if (done?.state === 'cancelled') void this.discard(done);
     this.requestReconcile();
-  }
-
-  private settleState(t: TransferRecord, r: AttemptResult, cause: StopCause | null, now: number): void {
-    if (r.outcome === 'completed') {
-      t.bytesTransferred = r.bytesTransferred;
-      t.totalBytes = r.totalBytes;
-      t.lastError = null;
-      if (t.periodicMinutes) {
-        t.nextAttemptAt = isoAt(now + t.periodicMinutes * 60_000, 'periodicMinutes');
-        this.transition(t, 'queued', [], false);
-        t.bytesTransferred = 0;
-        t.resume = {};
-      } else {
-        this.finish(t, 'completed', null);
-      }
-    } else if (r.outcome === 'failed') {
-      this.finish(t, 'failed', r.error.toJSON());
-    } else if (r.outcome === 'retry' && !cause) {
-      t.bytesTransferred = r.bytesTransferred;
-      t.lastError = { code: r.error.code, message: r.error.message };
-      if (t.attempts >= t.retry.maxAttempts) {
-        this.finish(t, 'failed', {
-          code: 'RETRIES_EXHAUSTED',
-          message: `gave up after ${t.attempts} attempts; last: ${r.error.message}`,
-        });
-      } else {
-        const delay = retryDelayMs(t.retry, t.attempts, r.retryAfterMs);
-        t.nextAttemptAt = isoAt(now + delay, 'retry');
-        this.transition(t, 'waiting', [reason('backoff-until', { untilMs: now + delay })], false);
-      }
-    } else {
-      // Stopped on purpose (or failed while being stopped): the cause decides the state.
-      t.bytesTransferred = r.outcome === 'retry' || r.outcome === 'aborted' ? r.bytesTransferred : t.bytesTransferred;
-      this.applyStop(t, cause ?? { by: 'shutdown' });
-    }
-  }
-
-  private applyStop(t: TransferRecord, cause: StopCause): void {
-    switch (cause.by) {
-      case 'client-pause':
-        this.transition(t, 'paused', [], false);
-        break;
-      case 'client-cancel':
-        this.finish(t, 'cancelled', null);
-        break;
-      case 'shutdown':
-        this.transition(t, 'queued', [], false);
-        break;
-      case 'policy':
-        if (t.error) {
-          this.finish(t, 'failed', t.error);
-        } else {
-          if (cause.reasons.some((x) => x.code === 'slow-transfer')) {
-            t.nextAttemptAt = isoAt(this.now() + retryDelayMs(t.retry, t.attempts, null), 'retry');
-          }
-          this.transition(t, 'waiting', cause.reasons, false);
-        }
-        break;
-    }
   }
 
   private stop(id: string, cause: StopCause): void {
@@ -414,38 +375,10 @@ export class Scheduler extends EventEmitter {
     a.abort.abort(new FerryError('UNAVAILABLE', `stopped: ${cause.by}`));
   }
 
-  private setWaiting(t: TransferRecord, reasons: Reason[]): boolean {
-    if (t.state === 'waiting' && sameReasons(t.reasons, reasons)) return false;
-    this.transition(t, 'waiting', reasons, false);
-    return true;
-  }
-
-  private transition(t: TransferRecord, state: TransferRecord['state'], reasons: Reason[], save = true): void {
-    const from = t.state;
-    t.state = state;
-    t.reasons = reasons;
-    t.updatedAt = this.iso();
-    if (from !== state) this.log.info({ id: t.id, from, state, reasons: reasons.map((r) => r.code) }, 'state');
-    if (save) {
-      this.persist(t);
-      this.emit('transfer', t);
-    }
-  }
-
-  private finish(t: TransferRecord, state: 'completed' | 'failed' | 'cancelled', error: TransferRecord['error']): void {
-    t.error = error;
-    t.nextAttemptAt = null;
-    this.transition(t, state, [], false);
-  }
-
-  private persist(t: TransferRecord): void {
-    if (this.deps.store.get(t.id) === undefined) return; // removed meanwhile
-    this.deps.store.put(t);
-  }
-
-  private async discard(t: TransferRecord): Promise<void> {
+  private async discard(t: Job): Promise<void> {
     try {
-      await this.deps.runners[t.kind]?.discard?.(t);
+      if (t.kind === 'http') await this.deps.runners.http?.discard?.(t);
+      else await this.deps.runners['device-sync']?.discard?.(t);
     } catch (e) {
       this.log.warn({ id: t.id, err: (e as Error).message }, 'could not remove partial data');
     }
@@ -461,21 +394,18 @@ export class Scheduler extends EventEmitter {
     this.timer.unref();
   }
 
-  private mustGet(id: string): TransferRecord {
-    const t = this.deps.store.get(id);
+  private mustGet(id: string): Job {
+    const t = this.deps.queue.get(id);
     if (!t) throw new FerryError('NOT_FOUND', `no transfer ${id}`);
     return t;
   }
-
-  private iso(): string {
-    return new Date(this.now()).toISOString();
-  }
 }
 
-function wrongState(t: TransferRecord, action: string): FerryError {
+function wrongState(t: Job, action: string): FerryError {
   return new FerryError('WRONG_STATE', `cannot ${action} a ${t.state} transfer`);
 }
 
-function sameReasons(a: Reason[], b: Reason[]): boolean {
+function sameReasons(a: readonly Reason[], b: readonly Reason[]): boolean {
   return a.length === b.length && a.every((r, i) => r.code === b[i]!.code && r.message === b[i]!.message);
 }
+

@@ -2,24 +2,13 @@
 // in the API, default local paths and upload URL templates. Pure functions, no I/O.
 import path from 'node:path';
 import type { DeviceConfig, DevicePullConfig, DeviceTransportConfig } from '../config/sections/devices.js';
+import { providerFor } from './transports/providers.js';
 
 /** The first problem with a device entry that the schema cannot express, or null. */
 export function deviceConfigProblem(d: DeviceConfig): string | null {
   const t = d.transport;
-  switch (t.kind) {
-    case 'serial':
-      if (!t.path && !t.vid) return 'a serial transport needs "path" or a USB "vid" (and "pid"/"serial") to find the tty';
-      break;
-    case 'udp':
-      if (!t.host) return 'a udp transport needs "host"';
-      break;
-    case 'ble':
-      if (!t.address && !t.name) return 'a ble transport needs "address" or "name"';
-      break;
-    case 'usb':
-      if (!t.vid) return 'a usb transport needs "vid"';
-      break;
-  }
+  const problem = providerFor(t.kind).validate(t);
+  if (problem) return problem;
   if (d.protocol === 'lines' && t.kind !== 'serial') return 'the lines protocol needs a serial transport';
   if (d.protocol === 'lines' && (d.pull.length > 0 || d.push.length > 0)) return 'a lines device has no pull/push lists';
   for (const [i, p] of d.push.entries()) {
@@ -43,17 +32,7 @@ export function deviceProblems(list: readonly DeviceConfig[]): Map<string, strin
 
 /** "serial:/dev/ttyACM0", "serial:usb=2fe3:0100", "udp:10.0.0.5:1337", "ble:AA:BB:…", "usb:2fe3:0100:SN". */
 export function describeTransport(t: DeviceTransportConfig): string {
-  const usbId = [t.vid, t.pid, t.serial].filter((x) => x !== undefined).join(':');
-  switch (t.kind) {
-    case 'serial':
-      return t.path ? `serial:${t.path}` : `serial:usb=${usbId}`;
-    case 'udp':
-      return `udp:${t.host ?? '?'}:${t.port}`;
-    case 'ble':
-      return `ble:${t.address ?? `name=${t.name ?? '?'}`}`;
-    case 'usb':
-      return `usb:${usbId}`;
-  }
+  return providerFor(t.kind).describe(t);
 }
 
 /** Where a pulled file lands, relative to the transfers root: `local`, or devices/<id>/<basename>. */

@@ -1,15 +1,14 @@
-// Which configured devices are there right now: serial by device-node existence (or a USB id in sysfs),
-// USB by hotplug (UsbWatch), BLE and UDP optimistically (a connect attempt is the probe). A device a job
-// just lost stays `absent` until its node is seen to come back (or a recheck period passes), so a
+// Which configured devices are there right now, as each kind's provider watch reports it (serial: the
+// node exists; usb: hotplug; ble and udp: optimistically, a connect attempt is the probe). A device a job
+// just lost stays `absent` until it is seen to come back (or a recheck period passes), so a
 // dead-but-present tty does not make a job flap. Emits 'change' (id, DevicePresence) on every state change.
 import { EventEmitter } from 'node:events';
-import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { UsbWatch, type UsbMatch } from '../../drivers/usb/usb-watch.js';
 import type { DeviceConfig } from '../config/sections/devices.js';
 import type { DeviceHardware } from './device-hardware.js';
 import { describeTransport, deviceProblems } from './device-config.js';
-import { resolveSerialPath, usbFingerprint } from './device-transports.js';
+import { providerFor, TRANSPORT_PROVIDERS } from './transports/providers.js';
+import type { PresenceSink, PresenceWatch } from './transports/transport-provider.js';
 
 export type PresenceState = 'present' | 'absent' | 'unknown' | 'unavailable' | 'invalid';
 
@@ -43,10 +42,10 @@ interface Entry extends DevicePresence {
 export class DevicePresenceTracker extends EventEmitter {
   private readonly entries = new Map<string, Entry>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly watches: PresenceWatch[] = [];
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly recheckMs: number;
-  private usbWatch: UsbWatch | null = null;
   private closed = false;
 
   constructor(private readonly opts: PresenceOptions) {
@@ -69,28 +68,13 @@ export class DevicePresenceTracker extends EventEmitter {
   /** Looks once at every device (so the first decision pass knows), then keeps watching. */
   async start(): Promise<void> {
     const valid = [...this.entries.values()].filter((e) => e.state !== 'invalid');
-    const serial = valid.filter((e) => e.kind === 'serial');
-    if (serial.length > 0) {
-      const binding = await this.opts.hw.serial();
-      for (const e of serial) {
-        if (binding.ok === null) {
-          this.set(e, 'unavailable', binding.error.message);
-          continue;
-        }
-        await this.pollSerial(e);
-        const t = setInterval(() => void this.pollSerial(e), e.config.transport.presencePollMs);
-        t.unref();
-        this.timers.push(t);
-      }
+    for (const provider of Object.values(TRANSPORT_PROVIDERS)) {
+      const mine = valid.filter((e) => e.kind === provider.kind).map((e) => e.config);
+      if (mine.length === 0) continue;
+      const watch = await provider.watch(mine, this.sink, { hw: this.opts.hw, log: this.log });
+      if (this.closed) watch.stop();
+      else this.watches.push(watch);
     }
-    for (const e of valid.filter((x) => x.kind === 'udp')) this.set(e, 'present', null);
-    const ble = valid.filter((e) => e.kind === 'ble');
-    if (ble.length > 0) {
-      const noble = await this.opts.hw.noble();
-      for (const e of ble) if (noble.ok === null) this.set(e, 'unavailable', noble.error.message);
-    }
-    const usb = valid.filter((e) => e.kind === 'usb');
-    if (usb.length > 0) await this.startUsb(usb);
     const t = setInterval(() => this.recheck(), Math.min(this.recheckMs, 5000));
     t.unref();
     this.timers.push(t);
@@ -137,79 +121,53 @@ export class DevicePresenceTracker extends EventEmitter {
   close(): void {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
-    this.usbWatch?.stop();
+    for (const w of this.watches.splice(0)) w.stop();
     this.removeAllListeners();
   }
 
-  private async pollSerial(e: Entry): Promise<void> {
-    if (this.closed) return;
-    let there: boolean;
-    let why = 'device node not found';
-    try {
-      const path = await resolveSerialPath(e.config.transport, this.opts.hw);
-      there = await stat(path).then((s) => !s.isDirectory(), () => false);
-      if (!there) why = `${path} does not exist`;
-    } catch (err) {
-      there = false;
-      why = (err as Error).message;
-    }
-    if (this.closed) return;
-    if (!there) {
-      e.sawGone = true;
-      if (e.state !== 'absent') this.set(e, 'absent', why);
-      return;
-    }
-    e.lastSeenAt = this.iso();
-    // Lost by a job while the node stayed: wait for it to come back, or for the recheck.
-    if (e.lostAt !== null && !e.sawGone && this.now() - e.lostAt < this.recheckMs) return;
-    e.lostAt = null;
-    if (e.state !== 'present') this.set(e, 'present', null);
-  }
-
-  /** BLE and UDP have no watcher: after a loss, let jobs probe again once the recheck period passed. */
-  private recheck(): void {
-    for (const e of this.entries.values()) {
-      if (e.state !== 'absent' || e.lostAt === null || this.now() - e.lostAt < this.recheckMs) continue;
-      if (e.kind === 'ble') {
-        e.lostAt = null;
-        this.set(e, 'unknown', null);
-      } else if (e.kind === 'udp') {
-        e.lostAt = null;
-        this.set(e, 'present', null);
-      }
-    }
-  }
-
-  private async startUsb(list: Entry[]): Promise<void> {
-    const usb = await this.opts.hw.usb();
-    if (usb.ok === null) {
-      for (const e of list) this.set(e, 'unavailable', usb.error.message);
-      return;
-    }
-    const watch = new UsbWatch({
-      usb: usb.ok,
-      fingerprints: list.map((e) => usbFingerprint(e.config.transport, e.id)),
-      sysfsRoot: this.opts.hw.sysRoot,
-      log: this.log,
-    });
-    const byMatch = (m: UsbMatch) => (m.fingerprint.name ? this.entries.get(m.fingerprint.name) : undefined);
-    watch.on('attach', (m: UsbMatch) => {
-      const e = byMatch(m);
+  /** What the providers' watches report. */
+  private readonly sink: PresenceSink = {
+    seen: (id) => {
+      const e = this.watched(id);
+      if (!e) return;
+      e.lastSeenAt = this.iso();
+      // Lost by a job while the node stayed: wait for it to come back, or for the recheck.
+      if (e.lostAt !== null && !e.sawGone && this.now() - e.lostAt < this.recheckMs) return;
+      e.lostAt = null;
+      if (e.state !== 'present') this.set(e, 'present', null);
+    },
+    arrived: (id) => {
+      const e = this.watched(id);
       if (!e) return;
       e.lostAt = null;
       e.lastSeenAt = this.iso();
       this.set(e, 'present', null);
-    });
-    watch.on('detach', (m: UsbMatch) => {
-      const e = byMatch(m);
-      if (e) this.set(e, 'absent', `${m.description} detached`);
-    });
-    try {
-      await watch.start();
-      this.usbWatch = watch;
-      for (const e of list) if (e.state === 'unknown') this.set(e, 'absent', 'not attached');
-    } catch (err) {
-      for (const e of list) this.set(e, 'unavailable', (err as Error).message);
+    },
+    gone: (id, reason) => {
+      const e = this.watched(id);
+      if (!e) return;
+      e.sawGone = true;
+      if (e.state !== 'absent') this.set(e, 'absent', reason);
+    },
+    unavailable: (id, reason) => {
+      const e = this.watched(id);
+      if (e) this.set(e, 'unavailable', reason);
+    },
+  };
+
+  private watched(id: string): Entry | undefined {
+    const e = this.entries.get(id);
+    return this.closed || e === undefined || e.state === 'invalid' ? undefined : e;
+  }
+
+  /** Kinds without a watcher: after a loss, let jobs probe again once the recheck period passed. */
+  private recheck(): void {
+    for (const e of this.entries.values()) {
+      if (e.state !== 'absent' || e.lostAt === null || this.now() - e.lostAt < this.recheckMs) continue;
+      const after = providerFor(e.kind).afterLoss;
+      if (after === null) continue;
+      e.lostAt = null;
+      this.set(e, after, null);
     }
   }
 

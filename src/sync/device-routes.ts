@@ -1,11 +1,12 @@
 // The device routes of the control API: GET /v1/devices and POST /v1/devices/{id}/sync. Shaped like the
 // api's Route (method, path, handle) without importing api/: main.ts passes them in as `extra` routes.
 import { FerryError } from '../errors.js';
-import { publicTransfer } from '../model/transfer.js';
+import type { Principal } from '../model/principal.js';
+import { publicTransfer } from '../model/public-transfer.js';
 import type { DeviceSync } from './device-sync.js';
 
 export interface DeviceRouteArgs {
-  caller: { name: string; admin: boolean; rights?: readonly string[] };
+  caller: Principal & { rights?: readonly string[] };
   params: Record<string, string>;
   body: unknown;
 }
@@ -34,7 +35,7 @@ export function deviceRoutes(sync: DeviceSync): DeviceRoute[] {
         const unknown = Object.keys(body)[0];
         if (unknown !== undefined) throw new FerryError('UNKNOWN_FIELD', `${unknown}: unknown field`, { field: unknown });
         // On-demand jobs are user-initiated only for a caller with that right (config clients.list[].rights).
-        const r = await sync.syncNow(params.id!, caller.name, caller.admin || (caller.rights ?? []).includes('userInitiated'));
+        const r = await sync.syncNow(params.id!, caller, caller.admin || (caller.rights ?? []).includes('userInitiated'));
         return { status: 202, body: { device: r.device, transfers: r.transfers.map(publicTransfer), rotated: r.rotated } };
       },
     },

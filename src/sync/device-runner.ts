@@ -2,17 +2,17 @@
 // pulls or pushes within the job's time budget, reports confirmed offsets, and turns what went wrong
 // into an outcome. A dropped link marks the device absent, so the policy holds the job with
 // `device-disconnected` until the device is seen again; then it resumes from the last confirmed offset.
-import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { isTransportError, type TransportError } from '../../drivers/transport.js';
 import type { Config } from '../config/schema.js';
 import type { DeviceConfig, DevicePullConfig, DevicePushConfig } from '../config/sections/devices.js';
 import { FerryError, isFerryError } from '../errors.js';
-import type { ResumeState, TransferRecord } from '../model/transfer.js';
+import type { DeviceJob, DeviceJobSpec, DeviceSyncResult, ResumeState } from '../model/job.js';
 import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../scheduler/runner.js';
-import { partPath, resolveInsideRoot } from '../transfer/request-checks.js';
+import { removePartFile } from '../transfer/part-file.js';
+import { resolveInsideRoot } from '../transfer/request-checks.js';
 import { isSmpError } from './smp/smp-errors.js';
-import { jobSpec, type DeviceJobSpec } from './device-job.js';
+import { deviceError } from './device-errors.js';
 import type { DeviceLinks } from './device-link.js';
 import type { DevicePresenceTracker } from './device-presence.js';
 import { pullFile, type PullResult } from './device-pull.js';
@@ -26,23 +26,20 @@ export interface DeviceRunnerDeps {
   presence: DevicePresenceTracker;
   log: Logger;
   /** Called after a pull that brought new data; returns the id of a chained upload, if one was queued. */
-  afterPull?: (t: TransferRecord, spec: DeviceJobSpec, result: PullResult) => Promise<string | null>;
+  afterPull?: (t: DeviceJob, result: PullResult) => Promise<string | null>;
   now?: () => number;
 }
 
 const RESUME_FLUSH_MS = 1000;
 
-export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner {
+type DeviceResult = AttemptResult<DeviceSyncResult>;
+
+export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner<DeviceJob, DeviceSyncResult> {
   const log = deps.log.child({ component: 'device-sync' });
   const now = deps.now ?? Date.now;
 
-  async function runAttempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
-    let spec: DeviceJobSpec;
-    try {
-      spec = jobSpec(t);
-    } catch (e) {
-      return { outcome: 'failed', error: e as FerryError };
-    }
+  async function runAttempt(t: DeviceJob, signal: AbortSignal, cb: AttemptCallbacks): Promise<DeviceResult> {
+    const spec = t.device;
     const cfg = deps.config();
     const dev = deps.devices().find((d) => d.id === spec.id);
     if (!dev) return { outcome: 'failed', error: new FerryError('DEVICE_NOT_FOUND', `device ${spec.id} is no longer configured`) };
@@ -64,17 +61,17 @@ export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner {
       const lease = await deps.links.acquire(dev, both);
       try {
         deps.presence.markPresent(dev.id);
-        const result = await runOp(t, spec, cfg.transfersRoot, lease, both, progress, resume.put);
+        const op = await runOp(t, spec, cfg.transfersRoot, lease, both, progress, resume.put);
         resume.flush();
-        t.device = { ...spec, result: { ...result, at: new Date(now()).toISOString(), ms: now() - started } } as unknown as Record<string, unknown>;
-        if (spec.op === 'pull' && deps.afterPull && result.changed) {
-          const upload = await deps.afterPull(t, spec, result as unknown as PullResult).catch((e: unknown) => {
+        const detail: DeviceSyncResult = { ...op.result, at: new Date(now()).toISOString(), ms: now() - started };
+        if (op.pull && deps.afterPull && op.pull.changed) {
+          const upload = await deps.afterPull(t, op.pull).catch((e: unknown) => {
             cb.onWarning({ code: 'chained-upload-not-queued', message: `the pulled file was not queued for upload: ${(e as Error).message}` });
             return null;
           });
-          if (upload) (t.device as { result: Record<string, unknown> }).result.upload = upload;
+          if (upload) detail.upload = upload;
         }
-        return { outcome: 'completed', bytesTransferred: bytes, totalBytes: Math.max(bytes, Number(result.length ?? bytes)) };
+        return { outcome: 'completed', bytesTransferred: bytes, totalBytes: Math.max(bytes, detail.length), detail };
       } finally {
         lease.release();
       }
@@ -86,7 +83,7 @@ export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner {
     }
   }
 
-  function outcomeOf(e: unknown, dev: DeviceConfig, signal: AbortSignal, budget: AbortSignal, bytes: number): AttemptResult {
+  function outcomeOf(e: unknown, dev: DeviceConfig, signal: AbortSignal, budget: AbortSignal, bytes: number): DeviceResult {
     if (signal.aborted) return { outcome: 'aborted', bytesTransferred: bytes };
     if (budget.aborted) {
       const err = budget.reason instanceof FerryError ? budget.reason : new FerryError('DEVICE_TIMEOUT', 'time budget used');
@@ -103,10 +100,10 @@ export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner {
     return { outcome: 'retry', error: io, retryAfterMs: null, bytesTransferred: bytes };
   }
 
-  function transportOutcome(e: TransportError, dev: DeviceConfig, bytes: number): AttemptResult {
-    const retry = (code: 'DEVICE_DISCONNECTED' | 'DEVICE_TIMEOUT' | 'DEVICE_BUSY' | 'DEVICE_ERROR' | 'UNAVAILABLE'): AttemptResult => ({
+  function transportOutcome(e: TransportError, dev: DeviceConfig, bytes: number): DeviceResult {
+    const retry = (code: 'DEVICE_DISCONNECTED' | 'DEVICE_TIMEOUT' | 'DEVICE_BUSY' | 'DEVICE_ERROR' | 'UNAVAILABLE'): DeviceResult => ({
       outcome: 'retry',
-      error: new FerryError(code, e.message, { cause: e }),
+      error: deviceError(e),
       retryAfterMs: null,
       bytesTransferred: bytes,
     });
@@ -134,24 +131,24 @@ export function createDeviceRunner(deps: DeviceRunnerDeps): AttemptRunner {
   return {
     runAttempt,
     async discard(t) {
-      if (t.direction !== 'download') return;
-      const { abs } = await resolveInsideRoot(deps.config().transfersRoot, t.path);
-      await rm(partPath(abs), { force: true });
+      if (t.direction === 'download') await removePartFile(deps.config().transfersRoot, t.path);
     },
   };
 }
 
 type Lease = Awaited<ReturnType<DeviceLinks['acquire']>>;
 
+type OpResult = Omit<DeviceSyncResult, 'at' | 'ms' | 'upload'>;
+
 async function runOp(
-  t: TransferRecord,
+  t: DeviceJob,
   spec: DeviceJobSpec,
   root: string,
   lease: Lease,
   signal: AbortSignal,
   onProgress: (b: number, total: number | null) => void,
   onResume: (r: ResumeState) => void,
-): Promise<Record<string, unknown>> {
+): Promise<{ result: OpResult; pull?: PullResult }> {
   const { abs } = await resolveInsideRoot(root, t.path);
   if (spec.op === 'pull') {
     const item = spec.item as DevicePullConfig;
@@ -159,7 +156,7 @@ async function runOp(
       client: lease.client, remote: spec.remote, target: abs, hash: item.hash, skipUnchanged: item.skipUnchanged,
       signal, onProgress, onCheckpoint: (off) => onResume({ deviceOffset: off }),
     });
-    return { ...r };
+    return { result: { ...r }, pull: r };
   }
   const item = spec.item as DevicePushConfig;
   const onPushProgress = (b: number, total: number) => onProgress(b, total);
@@ -168,13 +165,13 @@ async function runOp(
       local: abs, remote: spec.remote, hash: 'auto', offset: t.resume.deviceOffset ?? 0,
       signal, onProgress: onPushProgress, onResume,
     });
-    return { ...r };
+    return { result: { ...r } };
   }
   const r = await pushImage(lease, {
     local: abs, image: item.image, test: item.test, reset: item.reset, confirm: item.confirm,
     resume: t.resume, signal, onProgress: onPushProgress, onResume,
   });
-  return { ...r };
+  return { result: { ...r, changed: true } };
 }
 
 /** Merges resume updates and hands them to the scheduler at most once a second (each is a durable write), at once when an image step changes. */

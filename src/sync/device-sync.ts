@@ -9,10 +9,12 @@ import type { Config } from '../config/schema.js';
 import type { DeviceConfig, DevicePullConfig } from '../config/sections/devices.js';
 import type { ConditionsSource } from '../conditions/snapshot.js';
 import { FerryError } from '../errors.js';
-import type { TransferRecord } from '../model/transfer.js';
+import type { DeviceJob, DeviceSyncResult, Job } from '../model/job.js';
+import type { Principal } from '../model/principal.js';
+import type { JobQueue, QueueEvent } from '../queue/job-queue.js';
 import type { AttemptRunner } from '../scheduler/runner.js';
 import { withDevicePresence } from './device-conditions.js';
-import { DeviceEnqueuer, SYNC_OWNER, type EnqueueHttp, type SyncQueue, type SyncScheduler } from './device-enqueue.js';
+import { DeviceEnqueuer, SYNC_OWNER } from './device-enqueue.js';
 import type { DeviceHardware } from './device-hardware.js';
 import { DeviceLinks } from './device-link.js';
 import { DevicePresenceTracker, type DevicePresence } from './device-presence.js';
@@ -21,10 +23,11 @@ import { createLineTransport, createSmpTransport } from './device-transports.js'
 import { deviceViews, seenSerialPorts, type DeviceView } from './device-view.js';
 import { LinesCapture } from './lines-capture.js';
 import type { PullResult } from './device-pull.js';
-import type { DeviceJobSpec } from './device-job.js';
 
 export interface DeviceSyncOptions {
   config: () => Config;
+  /** Where sync jobs and chained uploads are queued (the queue exists before device sync). */
+  queue: JobQueue;
   hw: DeviceHardware;
   log: Logger;
   now?: () => number;
@@ -34,14 +37,8 @@ export interface DeviceSyncOptions {
   lingerMs?: number;
 }
 
-export interface DeviceSyncCore {
-  queue: SyncQueue;
-  scheduler: SyncScheduler;
-  enqueueHttp: EnqueueHttp;
-}
-
 export class DeviceSync {
-  readonly runner: AttemptRunner;
+  readonly runner: AttemptRunner<DeviceJob, DeviceSyncResult>;
   readonly presence: DevicePresenceTracker;
   private readonly devices: DeviceConfig[];
   private readonly links: DeviceLinks;
@@ -49,9 +46,9 @@ export class DeviceSync {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly enqueuer: DeviceEnqueuer;
   private conditions: ConditionsSource | null = null;
-  private core: (DeviceSyncCore & { enqueuer: DeviceEnqueuer }) | null = null;
-  private onTransfer: ((t: TransferRecord) => void) | null = null;
+  private unsubscribe: (() => void) | null = null;
 
   private constructor(private readonly opts: DeviceSyncOptions) {
     this.now = opts.now ?? Date.now;
@@ -63,8 +60,9 @@ export class DeviceSync {
     this.links = new DeviceLinks({ createTransport: (d) => createSmpTransport(d, opts.hw, opts.log), log: opts.log, ...(opts.lingerMs ? { lingerMs: opts.lingerMs } : {}) });
     this.runner = createDeviceRunner({
       config: opts.config, devices: () => this.devices, links: this.links, presence: this.presence, log: opts.log, now: this.now,
-      afterPull: (t, spec, r) => this.afterPull(t, spec, r),
+      afterPull: (t, r) => this.afterPull(t, r),
     });
+    this.enqueuer = new DeviceEnqueuer({ queue: opts.queue, config: opts.config, log: this.log, now: this.now });
   }
 
   /** Looks at every device once (so the first decision pass knows who is there), then keeps watching. */
@@ -80,12 +78,9 @@ export class DeviceSync {
     return this.conditions;
   }
 
-  /** Starts the triggers and captures once the queue and scheduler exist. */
-  async attach(core: DeviceSyncCore): Promise<void> {
-    const enqueuer = new DeviceEnqueuer({ ...core, config: this.opts.config, log: this.log, now: this.now });
-    this.core = { ...core, enqueuer };
-    this.onTransfer = (t) => void this.spoolUploaded(t);
-    core.scheduler.on('transfer', this.onTransfer);
+  /** Starts the triggers and captures (after the scheduler, so their jobs are decided as they come). */
+  async start(): Promise<void> {
+    this.unsubscribe = this.opts.queue.subscribe((e) => void this.spoolUploaded(e));
     this.presence.on('change', (id: string, p: DevicePresence) => void this.onPresence(id, p));
     for (const d of this.devices) {
       const p = this.presence.get(d.id);
@@ -106,8 +101,8 @@ export class DeviceSync {
   }
 
   /** GET /v1/devices; `visible` keeps a non-admin caller to its own jobs. */
-  async list(visible: (t: TransferRecord) => boolean = () => true): Promise<{ devices: DeviceView[]; seen: Awaited<ReturnType<typeof seenSerialPorts>> }> {
-    const jobs = (this.core?.queue.all() ?? []).filter(visible);
+  async list(visible: (t: Job) => boolean = () => true): Promise<{ devices: DeviceView[]; seen: Awaited<ReturnType<typeof seenSerialPorts>> }> {
+    const jobs = this.opts.queue.all().filter(visible);
     return {
       devices: deviceViews(this.devices, this.presence, jobs, this.captures),
       seen: await seenSerialPorts(this.devices, this.opts.hw),
@@ -115,25 +110,24 @@ export class DeviceSync {
   }
 
   /** POST /v1/devices/{id}/sync: queues the device's pulls and pushes now (a lines device rotates its spool). */
-  async syncNow(id: string, owner: string, userInitiated = true): Promise<{ device: string; transfers: TransferRecord[]; rotated: string | null }> {
+  async syncNow(id: string, by: Principal, userInitiated = true): Promise<{ device: string; transfers: Job[]; rotated: string | null }> {
     const d = this.devices.find((x) => x.id === id);
     if (!d) throw new FerryError('DEVICE_NOT_FOUND', `no configured device ${id}`);
     const p = this.presence.get(id);
     if (p?.state === 'invalid') throw new FerryError('CONFIG_INVALID', `device ${id} is misconfigured: ${p.reason ?? ''}`);
     if (p?.state === 'unavailable') throw new FerryError('UNAVAILABLE', `device ${id} is unavailable: ${p.reason ?? ''}`);
     if (!d.when.onDemand) throw new FerryError('FORBIDDEN', `device ${id} does not allow on-demand sync (when.onDemand is false)`);
-    if (!this.core) throw new FerryError('SHUTTING_DOWN', 'device sync is not running');
     if (d.protocol === 'lines') {
       const rotated = (await this.captures.get(id)?.rotate()) ?? null;
       return { device: id, transfers: [], rotated };
     }
-    const transfers = await this.core.enqueuer.syncDevice(d, owner, userInitiated);
+    const transfers = await this.enqueuer.syncDevice(d, by, userInitiated);
     return { device: id, transfers, rotated: null };
   }
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    if (this.onTransfer) this.core?.scheduler.off('transfer', this.onTransfer);
+    this.unsubscribe?.();
     await Promise.all([...this.captures.values()].map((c) => c.close()));
     await this.links.closeAll();
     this.presence.close();
@@ -142,9 +136,9 @@ export class DeviceSync {
 
   private async trigger(d: DeviceConfig, why: string): Promise<void> {
     const p = this.presence.get(d.id);
-    if (!this.core || !p || p.state === 'invalid' || p.state === 'unavailable') return;
+    if (!p || p.state === 'invalid' || p.state === 'unavailable') return;
     try {
-      const jobs = await this.core.enqueuer.syncDevice(d);
+      const jobs = await this.enqueuer.syncDevice(d);
       this.log.debug({ device: d.id, why, jobs: jobs.length }, 'sync triggered');
     } catch (e) {
       this.log.warn({ device: d.id, why, err: (e as Error).message }, 'sync trigger failed');
@@ -169,7 +163,7 @@ export class DeviceSync {
       transfersRoot: this.opts.config().transfersRoot,
       createTransport: () => createLineTransport(d, this.opts.hw),
       onRotated: async (rel) => {
-        if (d.lines.upload && this.core) await this.core.enqueuer.chainUpload(d.id, rel, d.lines.upload, linesTag(d.id));
+        if (d.lines.upload) await this.enqueuer.chainUpload(d.id, rel, d.lines.upload, linesTag(d.id));
       },
       onLost: (reason) => this.presence.markAbsent(d.id, reason),
       holdWrites: () => this.conditions?.current().storage.low ?? false,
@@ -180,21 +174,23 @@ export class DeviceSync {
     return cap;
   }
 
-  private async afterPull(t: TransferRecord, spec: DeviceJobSpec, r: PullResult): Promise<string | null> {
-    if (!this.core || !r.changed || !(spec.item as DevicePullConfig).upload) return null;
+  private async afterPull(t: DeviceJob, r: PullResult): Promise<string | null> {
+    const spec = t.device;
+    if (!r.changed || !(spec.item as DevicePullConfig).upload) return null;
     // The job keeps only header names; the values (credentials) come from the config.
     const item = this.devices.find((d) => d.id === spec.id)?.pull.find((p) => p.remote === spec.remote);
     const up = item?.upload;
     if (!up) return null;
-    return this.core.enqueuer.chainUpload(spec.id, t.path, up);
+    return this.enqueuer.chainUpload(spec.id, t.path, up);
   }
 
   /** A spool file is uploaded: it leaves the gateway, and so does its finished record. */
-  private async spoolUploaded(t: TransferRecord): Promise<void> {
-    if (t.state !== 'completed' || t.owner !== SYNC_OWNER || !t.tag?.startsWith('device-lines:') || !this.core) return;
+  private async spoolUploaded(e: QueueEvent): Promise<void> {
+    const t = e.job;
+    if (e.type !== 'changed' || t.state !== 'completed' || t.owner !== SYNC_OWNER || !t.tag?.startsWith('device-lines:')) return;
     const root = this.opts.config().transfersRoot;
     await rm(path.join(root, t.path), { force: true }).catch(() => undefined);
-    await this.core.scheduler.remove(t.id).catch(() => undefined);
+    this.opts.queue.remove(t.id);
     this.log.info({ file: t.path, transfer: t.id }, 'spool file uploaded and removed');
   }
 }

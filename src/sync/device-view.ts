@@ -3,7 +3,7 @@
 import { realpath } from 'node:fs/promises';
 import { listSerialPorts } from '../../drivers/serial/list-ports.js';
 import type { DeviceConfig } from '../config/sections/devices.js';
-import { isFinal, type TransferRecord } from '../model/transfer.js';
+import { isFinal, type DeviceJob, type Job } from '../model/job.js';
 import type { DeviceHardware } from './device-hardware.js';
 import type { DevicePresenceTracker } from './device-presence.js';
 import type { LinesCapture, LinesCaptureStats } from './lines-capture.js';
@@ -31,19 +31,19 @@ export interface DeviceView {
 export function deviceViews(
   devices: readonly DeviceConfig[],
   presence: DevicePresenceTracker,
-  jobs: readonly TransferRecord[],
+  jobs: readonly Job[],
   captures: ReadonlyMap<string, LinesCapture>,
 ): DeviceView[] {
   return devices.map((d) => {
     const p = presence.get(d.id);
-    const mine = jobs.filter((t) => t.kind === 'device-sync' && (t.device as { id?: unknown } | null)?.id === d.id);
+    const mine = jobs.filter((t): t is DeviceJob => t.kind === 'device-sync' && t.device.id === d.id);
     const open = mine.filter((t) => !isFinal(t.state));
     const running = open.filter((t) => t.state === 'running');
-    let last: TransferRecord | undefined;
+    let last: DeviceJob | undefined;
     for (const t of mine) if (isFinal(t.state) && (!last || t.updatedAt > last.updatedAt)) last = t;
     const cap = captures.get(d.id);
     const activity = cap?.stats.capturing ? 'capturing' : running.length > 0 ? 'syncing' : open.length > 0 ? 'queued' : 'idle';
-    const spec = last?.device as { op?: string; remote?: string } | undefined;
+    const spec = last?.device;
     return {
       id: d.id,
       protocol: d.protocol,

@@ -55,10 +55,8 @@ export function loadNativeAddon(file: string = defaultAddonPath()): NativeAddon 
  * (SO_PEERCRED: taken at connect() time, so a client cannot claim another uid).
  */
 export function getPeerCred(socket: Socket, addon: NativeAddon = loadNativeAddon()): PeerCred {
-  // Node keeps the descriptor on the internal handle (`_handle.fd`, set on Unix platforms); there is
-  // no public accessor for the fd of an accepted connection.
-  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) {
+  const fd = socketFd(socket);
+  if (fd === undefined) {
     throw new FerryError('INTERNAL', 'cannot read peer credentials: socket has no file descriptor (closed, or not a Unix socket)');
   }
   try {
@@ -67,6 +65,17 @@ export function getPeerCred(socket: Socket, addon: NativeAddon = loadNativeAddon
     const why = e instanceof Error ? e.message : String(e);
     throw new FerryError('INTERNAL', `cannot read peer credentials: ${why}`, { cause: e });
   }
+}
+
+/**
+ * The descriptor of a connected socket. Node has no public accessor for an accepted connection's fd;
+ * it keeps it on the internal handle (`_handle.fd`, a number on Unix), read here without trusting its type.
+ */
+export function socketFd(socket: Socket): number | undefined {
+  const handle: unknown = Reflect.get(socket, '_handle');
+  if (typeof handle !== 'object' || handle === null || !('fd' in handle)) return undefined;
+  const fd = handle.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 
 /**

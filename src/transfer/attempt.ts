@@ -3,12 +3,15 @@
 import type { Logger } from '../log.js';
 import type { Config } from '../config/schema.js';
 import type { Dispatcher } from 'undici';
+import type { Pacer, Throttle } from './throttle.js';
 
 export interface EngineDeps {
   transfers: Config['transfers'];
   transfersRoot: string;
   log: Logger;
   now?: () => number;
+  /** Bandwidth limits and byte accounting: one pacer per attempt sees every body chunk. */
+  throttle?: Throttle;
 }
 
 export type { AttemptCallbacks, AttemptResult } from '../model/attempt.js';
@@ -20,4 +23,6 @@ export interface RunContext {
   now: () => number;
   /** Absolute local path, already checked to be inside the root. */
   abs: string;
+  /** Every body chunk goes through it (limits, accounting); null when the agent has none. */
+  pace: Pacer | null;
 }

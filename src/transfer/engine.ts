@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import { Agent } from 'undici';
 import { FerryError, asFerryError } from '../errors.js';
 import { redactUrl } from '../log.js';
-import type { TransferRecord } from '../model/transfer.js';
+import type { HttpJob } from '../model/job.js';
 import type { AttemptCallbacks, AttemptResult, EngineDeps, RunContext } from './attempt.js';
 import { createAttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
@@ -21,8 +21,8 @@ import { runTusUpload } from './upload-tus.js';
 export type { AttemptCallbacks, AttemptResult, EngineDeps } from './attempt.js';
 
 export interface Engine {
-  runAttempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult>;
-  probe(t: TransferRecord, signal: AbortSignal): Promise<{ totalBytes: number | null; acceptsRanges: boolean }>;
+  runAttempt(t: HttpJob, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult>;
+  probe(t: HttpJob, signal: AbortSignal): Promise<{ totalBytes: number | null; acceptsRanges: boolean }>;
   close(): Promise<void>;
 }
 
@@ -50,7 +50,7 @@ export function createEngine(deps: EngineDeps): Engine {
   });
   const noProgressMs = cfg.noProgressTimeoutS * 1000;
 
-  async function runAttempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
+  async function runAttempt(t: HttpJob, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
     const started = now();
     const fields = { id: t.id, method: t.method, direction: t.direction, protocol: t.protocol, url: redactUrl(t.url) };
     log.info(fields, 'attempt start');
@@ -62,7 +62,7 @@ export function createEngine(deps: EngineDeps): Engine {
     return result;
   }
 
-  async function attempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
+  async function attempt(t: HttpJob, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
     if (signal.aborted) return { outcome: 'aborted', bytesTransferred: t.bytesTransferred };
     let abs: string;
     try {
@@ -72,7 +72,8 @@ export function createEngine(deps: EngineDeps): Engine {
       return { outcome: 'failed', error: asFerryError(e) };
     }
     const ctl = createAttemptControl(signal, noProgressMs);
-    const ctx: RunContext = { dispatcher, transfers: cfg, now, abs };
+    const pace = deps.throttle?.pacer(t) ?? null;
+    const ctx: RunContext = { dispatcher, transfers: cfg, now, abs, pace };
     try {
       if (t.direction === 'download') return await runDownload(t, ctx, ctl, cb);
       return t.protocol === 'tus' ? await runTusUpload(t, ctx, ctl, cb) : await runPlainUpload(t, ctx, ctl, cb);
@@ -82,10 +83,11 @@ export function createEngine(deps: EngineDeps): Engine {
       return withBytes(failureFromError(e), t.bytesTransferred);
     } finally {
       ctl.dispose();
+      pace?.end();
     }
   }
 
-  async function probe(t: TransferRecord, signal: AbortSignal): Promise<{ totalBytes: number | null; acceptsRanges: boolean }> {
+  async function probe(t: HttpJob, signal: AbortSignal): Promise<{ totalBytes: number | null; acceptsRanges: boolean }> {
     if (t.direction === 'upload') {
       const { abs } = await resolveInsideRoot(deps.transfersRoot, t.path);
       try {

@@ -2,8 +2,15 @@
 // on disk, and the durable finish (fsync file, rename over the target, fsync the folder).
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, stat, truncate } from 'node:fs/promises';
+import { open, rename, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
+import { partPath, resolveInsideRoot } from './request-checks.js';
+
+/** Removes the part file of a download to `rel` (a cancelled job's partial data); no error when absent. */
+export async function removePartFile(root: string, rel: string): Promise<void> {
+  const { abs } = await resolveInsideRoot(root, rel);
+  await rm(partPath(abs), { force: true });
+}
 
 /** Size of a file, 0 when it does not exist. */
 export async function sizeOrZero(file: string): Promise<number> {

@@ -1,10 +1,10 @@
 // Request headers common to every attempt (client headers plus the configured User-Agent) and
 // reading a response header that undici may hand over as a list.
 import type { Config } from '../config/schema.js';
-import type { TransferRecord } from '../model/transfer.js';
+import type { HttpJob } from '../model/job.js';
 
 /** Client headers (already checked at enqueue) plus User-Agent unless the client set its own. */
-export function baseHeaders(t: TransferRecord, transfers: Config['transfers']): Record<string, string> {
+export function baseHeaders(t: HttpJob, transfers: Config['transfers']): Record<string, string> {
   const h: Record<string, string> = { ...t.headers };
   if (!Object.keys(h).some((k) => k.toLowerCase() === 'user-agent')) h['user-agent'] = transfers.userAgent;
   return h;

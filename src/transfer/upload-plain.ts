@@ -1,6 +1,6 @@
 // One plain upload attempt (PUT, or POST with direction upload): the whole file streamed with a
 // Content-Length. Nothing survives an interruption, so a retry always starts from byte 0.
-import type { TransferRecord } from '../model/transfer.js';
+import type { HttpJob } from '../model/job.js';
 import { FerryError } from '../errors.js';
 import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
@@ -9,7 +9,7 @@ import { requestFollowingRedirects } from './follow-redirects.js';
 import { baseHeaders } from './request-headers.js';
 import { checkSource, fileChunks } from './upload-source.js';
 
-export async function runPlainUpload(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
+export async function runPlainUpload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
   const src = await checkSource(t, ctx.abs, ctl);
   if ('result' in src) return src.result;
   const { size } = src;
@@ -24,7 +24,7 @@ export async function runPlainUpload(t: TransferRecord, ctx: RunContext, ctl: At
       sent += n;
       ctl.touch();
       cb.onProgress(sent, size);
-    });
+    }, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
   };
   try {
     const res = await requestFollowingRedirects(ctx.dispatcher, t.url, { method: t.method, headers, body }, {

@@ -1,19 +1,22 @@
 // The local file an upload sends: checked to exist (and match sha256 when given) before any request,
 // then read in large chunks from an offset, reporting each chunk as it is handed to the socket.
 import { open, stat } from 'node:fs/promises';
-import type { TransferRecord } from '../model/transfer.js';
+import type { HttpJob } from '../model/job.js';
 import { FerryError } from '../errors.js';
 import type { AttemptResult } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, withBytes } from './classify-failure.js';
 import { hashFile } from './part-file.js';
+import type { Pacer } from './throttle.js';
 
 const MIN_CHUNK = 64 * 1024;
 const MAX_CHUNK = 4 * 1024 * 1024;
 const RING = 3;
+// Under a bandwidth limit a 4 MiB chunk would be a burst of seconds: keep chunks at a tick's worth.
+const PACED_MAX_CHUNK = 256 * 1024;
 
 /** The file's size, or the failed result that ends the attempt (missing file, checksum mismatch). */
-export async function checkSource(t: TransferRecord, abs: string, ctl: AttemptControl): Promise<{ size: number } | { result: AttemptResult }> {
+export async function checkSource(t: HttpJob, abs: string, ctl: AttemptControl): Promise<{ size: number } | { result: AttemptResult }> {
   let size: number;
   try {
     const st = await stat(abs);
@@ -43,7 +46,12 @@ export async function checkSource(t: TransferRecord, abs: string, ctl: AttemptCo
  * Chunk size adapts: large reads cost far less CPU on fast links, small ones keep progress (and the
  * no-progress watchdog) fed on slow links, where a 4 MiB chunk could take minutes to leave.
  */
-export async function* fileChunks(abs: string, start: number, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
+export async function* fileChunks(
+  abs: string,
+  start: number,
+  onChunk: (n: number) => void,
+  paced?: { pace: Pacer; signal: AbortSignal } | null,
+): AsyncGenerator<Uint8Array> {
   const fh = await open(abs, 'r');
   try {
     let size = MIN_CHUNK;
@@ -62,13 +70,14 @@ export async function* fileChunks(abs: string, start: number, onChunk: (n: numbe
       const buf = (ring[n % RING] ??= Buffer.allocUnsafe(size));
       const { bytesRead } = await fh.read(buf, 0, size, pos);
       if (bytesRead === 0) return;
+      if (paced) await paced.pace.acquire(bytesRead, paced.signal);
       pos += bytesRead;
       const t0 = performance.now();
       yield bytesRead < size ? buf.subarray(0, bytesRead) : buf;
       onChunk(bytesRead);
       // Taken quickly: the link is fast, read more at once. Slowly: read less.
       const took = performance.now() - t0;
-      if (took < 20) size = Math.min(size * 2, MAX_CHUNK);
+      if (took < 20) size = Math.min(size * 2, paced?.pace.limited ? PACED_MAX_CHUNK : MAX_CHUNK);
       else if (took > 1000) size = Math.max(size / 2, MIN_CHUNK);
     }
   } finally {

@@ -2,7 +2,7 @@
 // or ask the server where an earlier one stands (HEAD, Upload-Offset); then PATCH from that offset.
 // Invariant: progress reported to the caller on retry/abort is the last offset the SERVER confirmed.
 import path from 'node:path';
-import type { TransferRecord } from '../model/transfer.js';
+import type { HttpJob } from '../model/job.js';
 import { FerryError } from '../errors.js';
 import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
@@ -19,7 +19,7 @@ class Stop {
   constructor(readonly failure: Failure) {}
 }
 
-export async function runTusUpload(t: TransferRecord, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
+export async function runTusUpload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
   const src = await checkSource(t, ctx.abs, ctl);
   if ('result' in src) return src.result;
   const { size } = src;
@@ -70,7 +70,7 @@ export async function runTusUpload(t: TransferRecord, ctx: RunContext, ctl: Atte
           sent += n;
           ctl.touch();
           cb.onProgress(start + sent, size);
-        }),
+        }, ctx.pace && { pace: ctx.pace, signal: ctl.signal }),
       });
       if (GONE.has(res.statusCode)) {
         cb.onResumeState({ tusUrl: undefined });

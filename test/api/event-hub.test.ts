@@ -1,8 +1,7 @@
 // The event hub with a client that stops reading: events for the same transfer are coalesced (latest
 // state wins) so a flip over 10 000 transfers sends a bounded number of events, and what finally arrives
-// is each transfer's last state. A real HTTP server and a real socket; the scheduler's role is played
-// by an EventEmitter, which is what the scheduler is to the hub.
-import { EventEmitter } from 'node:events';
+// is each transfer's last state. A real HTTP server and a real socket; the queue's role is played by a
+// plain event source of the same shape (subscribe → unsubscribe), which is all the hub sees of it.
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { EventHub } from '../../src/api/events.js';
 import { createLogger } from '../../src/log.js';
 import { SseParser } from '../../src/cli/sse-parser.js';
 import { MutableConditions } from '../support/mutable-conditions.js';
+import type { QueueEvent } from '../../src/queue/job-queue.js';
 import { record } from '../support/records.js';
 import { makeTempDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -24,10 +24,16 @@ describe('event hub', () => {
   });
 
   it('coalesces a blocked client\'s events per transfer, latest state wins', async () => {
-    const scheduler = new EventEmitter();
+    const listeners = new Set<(e: QueueEvent) => void>();
+    const queue = {
+      subscribe(l: (e: QueueEvent) => void) {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    };
     const cfg = defaultConfig();
     const hub = new EventHub({
-      scheduler,
+      queue,
       conditions: new MutableConditions(),
       config: () => cfg,
       identify: (uid) => ({ name: 'root', uid, admin: true }),
@@ -58,8 +64,8 @@ describe('event hub', () => {
     const flips = ['waiting', 'queued', 'waiting'] as const;
     for (const state of flips) {
       for (const t of records) {
-        t.state = state;
-        scheduler.emit('transfer', t);
+        const job = { ...t, state };
+        for (const l of listeners) l({ type: 'changed', job });
       }
     }
     client.resume();
@@ -72,10 +78,10 @@ describe('event hub', () => {
     for (const e of transfers) last.set(e.data.id, e.data.state);
     expect(last.size).toBe(N);
     expect([...last.values()].every((s) => s === 'waiting')).toBe(true);
-    expect(scheduler.listenerCount('transfer')).toBe(1);
+    expect(listeners.size).toBe(1);
     client.destroy();
     await waitFor(() => hub.size === 0, 5000, 'the hub to forget the stream');
-    expect(scheduler.listenerCount('transfer')).toBe(0);
+    expect(listeners.size).toBe(0);
   }, 60_000);
 });
 

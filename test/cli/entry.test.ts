@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startFakeAgent, makeTransfer, type FakeAgent } from './fake-agent.js';
+import { createServer } from 'node:net';
+import { startCliAgent, type CliAgent } from './cli-agent.js';
 import { runCli } from './run-cli.js';
 import { makeTempDir } from '../support/tmp.js';
 
@@ -26,18 +27,17 @@ function ferryctl(
   });
 }
 
-let agent: FakeAgent;
+let ctl: CliAgent;
 beforeAll(async () => {
-  agent = await startFakeAgent();
-});
-afterAll(() => agent.close());
+  ctl = await startCliAgent();
+}, 30_000);
+afterAll(() => ctl?.close());
 
 describe('ferryctl as a process', () => {
   it('finds the agent through $FERRY_SOCKET and prints the API JSON with exit 0', async () => {
-    const r = await ferryctl(['health', '--json'], { env: { FERRY_SOCKET: agent.socketPath } });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ status: 'ok', version: '0.1.0-test' });
+    const r = await ferryctl(['health', '--json'], { env: { FERRY_SOCKET: ctl.agent.socket } });
+    const api = (await ctl.agent.api('GET', '/v1/health')).body;
+    expect({ code: r.code, stderr: r.stderr, body: JSON.parse(r.stdout) }).toEqual({ code: 0, stderr: '', body: api });
   });
 
   it('exits 3 with the socket path and the reason when nothing listens there', async () => {
@@ -47,12 +47,12 @@ describe('ferryctl as a process', () => {
   });
 
   it('leaves nothing open after following events: watch of a finished transfer exits by itself', async () => {
-    const t = makeTransfer({ state: 'failed', error: { code: 'TIMEOUT', message: 'no answer' } });
-    agent.transfers.set(t.id, t);
-    const r = await ferryctl(['watch', t.id, '--socket', agent.socketPath]);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe(`${t.id.slice(0, 8)} failed: TIMEOUT: no answer\n`);
-    expect(r.stderr).toBe('error TIMEOUT: no answer\n');
+    ctl.origin.file('/small.bin', Buffer.alloc(1000, 1));
+    const t = await ctl.add({ url: ctl.origin.url('/small.bin'), path: 'f.bin', preferences: 'allowCellularAndBattery', sha256: 'ab'.repeat(32) });
+    const failed = await ctl.until(t.id, (x) => x.state === 'failed', 'failed');
+    const r = await ferryctl(['watch', t.id, '--socket', ctl.agent.socket]);
+    const line = `${failed.error!.code}: ${failed.error!.message}`;
+    expect(r).toEqual({ code: 1, stdout: `${t.id.slice(0, 8)} failed: ${line}\n`, stderr: `error ${line}\n` });
   });
 
   it('exits 2 on a usage error', async () => {
@@ -78,23 +78,28 @@ describe('unreachable agent, by cause', () => {
   });
 
   it('says "permission denied" when the socket is not ours to open', async () => {
-    const other = await startFakeAgent();
+    // Any listening socket will do: the refusal comes from the file mode, before a word is exchanged.
+    const dir = makeTempDir();
+    const other = createServer();
+    await new Promise<void>((r) => other.listen(join(dir.path, 'other.sock'), r));
+    const socketPath = join(dir.path, 'other.sock');
     try {
       if (process.getuid?.() === 0) {
         // root ignores file modes: ask as nobody instead, on a socket only root may open.
-        chmodSync(other.socketPath, 0o600);
-        chmodSync(join(other.socketPath, '..'), 0o755);
-        const r = await ferryctl(['health', '--socket', other.socketPath], { uid: 65534, gid: 65534 });
+        chmodSync(socketPath, 0o600);
+        chmodSync(join(socketPath, '..'), 0o755);
+        const r = await ferryctl(['health', '--socket', socketPath], { uid: 65534, gid: 65534 });
         expect(r.code).toBe(3);
-        expect(r.stderr).toContain(`${other.socketPath}: permission denied`);
+        expect(r.stderr).toContain(`${socketPath}: permission denied`);
       } else {
-        chmodSync(other.socketPath, 0o000);
-        const r = await runCli(['health', '--socket', other.socketPath]);
+        chmodSync(socketPath, 0o000);
+        const r = await runCli(['health', '--socket', socketPath]);
         expect(r.code).toBe(3);
-        expect(r.stderr).toContain(`${other.socketPath}: permission denied`);
+        expect(r.stderr).toContain(`${socketPath}: permission denied`);
       }
     } finally {
-      await other.close();
+      await new Promise((r) => other.close(r));
+      dir.cleanup();
     }
   });
 });

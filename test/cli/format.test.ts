@@ -5,7 +5,7 @@ import { formatBytes, formatDuration, percentOf } from '../../src/cli/format/uni
 import { conditionsLines, networkWords, powerWords, dataPlanWords } from '../../src/cli/format/conditions.js';
 import { RateEstimator } from '../../src/cli/format/progress.js';
 import { renderTable } from '../../src/cli/format/table.js';
-import { CONDITIONS } from './fake-agent.js';
+import { CONDITIONS } from './api-samples.js';
 
 describe('SseParser', () => {
   it('yields events split across arbitrary chunk boundaries, with JSON data parsed', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createWatchView } from '../../src/cli/format/watch-view.js';
 import { resolveSocketPath } from '../../src/cli/args.js';
-import { makeTransfer } from './fake-agent.js';
+import { makeTransfer } from './api-samples.js';
 
 function tty(): { out: { write(s: string): void; isTTY: boolean; columns: number }; text(): string } {
   let text = '';

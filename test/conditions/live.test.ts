@@ -19,6 +19,7 @@ import type { Config } from '../../src/config/schema.js';
 import { createLiveConditions } from '../../src/conditions/live.js';
 import type { Conditions, ConditionsSource } from '../../src/conditions/snapshot.js';
 import { createUsageStore } from '../../src/queue/usage-store.js';
+import { prerequisite } from '../support/prerequisites.js';
 
 let fx: SysfsFixture;
 let dir: ReturnType<typeof makeTempDir>;
@@ -97,8 +98,7 @@ describe('live conditions without a D-Bus', () => {
   });
 });
 
-const skip = dbusUnavailableReason();
-if (skip) console.warn(`skipping live bus tests: ${skip}`);
+const skip = prerequisite('live bus tests', dbusUnavailableReason());
 
 describe.skipIf(skip !== null)('live conditions on a private bus', () => {
   let pb: PrivateBus;

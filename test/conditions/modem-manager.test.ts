@@ -11,6 +11,7 @@ import {
   type ModemInfo,
 } from '../../src/conditions/modem-manager.js';
 import type { ServiceReader } from '../../src/conditions/dbus-service-reader.js';
+import { prerequisite } from '../support/prerequisites.js';
 
 describe('ModemManager mappings', () => {
   it('maps every AccessTechnologies bit to its generation', () => {
@@ -58,8 +59,7 @@ describe('ModemManager mappings', () => {
   });
 });
 
-const skip = dbusUnavailableReason();
-if (skip) console.warn(`skipping ModemManager bus tests: ${skip}`);
+const skip = prerequisite('ModemManager bus tests', dbusUnavailableReason());
 
 describe.skipIf(skip !== null)('ModemManager reader on a private bus', () => {
   let pb: PrivateBus;

@@ -5,6 +5,7 @@ import { waitFor } from '../support/wait.js';
 import { captureLog } from './log-capture.js';
 import { kindFromNm, meteredFromNm, startNetworkManagerReader, type NetworkManagerState } from '../../src/conditions/network-manager.js';
 import type { ServiceReader } from '../../src/conditions/dbus-service-reader.js';
+import { prerequisite } from '../support/prerequisites.js';
 
 describe('NetworkManager mappings', () => {
   it('maps NM device types, falling back to the connection type, then ethernet', () => {
@@ -24,8 +25,7 @@ describe('NetworkManager mappings', () => {
   });
 });
 
-const skip = dbusUnavailableReason();
-if (skip) console.warn(`skipping NetworkManager bus tests: ${skip}`);
+const skip = prerequisite('NetworkManager bus tests', dbusUnavailableReason());
 
 describe.skipIf(skip !== null)('NetworkManager reader on a private bus', () => {
   let pb: PrivateBus;

@@ -5,6 +5,7 @@ import { makeTempDir } from '../support/tmp.js';
 import { captureLog } from './log-capture.js';
 import { openSystemBus } from '../../src/conditions/open-bus.js';
 import { getNameOwner } from '../../src/conditions/dbus-call.js';
+import { prerequisite } from '../support/prerequisites.js';
 
 describe('openSystemBus', () => {
   const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
@@ -25,7 +26,7 @@ describe('openSystemBus', () => {
     tmp.cleanup();
   });
 
-  it.skipIf(dbusUnavailableReason() !== null)('connects to the bus named by DBUS_SYSTEM_BUS_ADDRESS', async () => {
+  it.skipIf(prerequisite('the DBUS_SYSTEM_BUS_ADDRESS test', dbusUnavailableReason()) !== null)('connects to the bus named by DBUS_SYSTEM_BUS_ADDRESS', async () => {
     pb = await startPrivateBus();
     process.env.DBUS_SYSTEM_BUS_ADDRESS = pb.address;
     const bus = await openSystemBus(captureLog().log);

@@ -6,6 +6,7 @@ import { captureLog } from './log-capture.js';
 import { powerFromUPower, startUPowerReader } from '../../src/conditions/upower.js';
 import type { ServiceReader } from '../../src/conditions/dbus-service-reader.js';
 import type { PowerConditions } from '../../src/conditions/snapshot.js';
+import { prerequisite } from '../support/prerequisites.js';
 
 describe('UPower mapping', () => {
   it('reports no battery when the DisplayDevice is not present', () => {
@@ -18,8 +19,7 @@ describe('UPower mapping', () => {
   });
 });
 
-const skip = dbusUnavailableReason();
-if (skip) console.warn(`skipping UPower bus tests: ${skip}`);
+const skip = prerequisite('UPower bus tests', dbusUnavailableReason());
 
 describe.skipIf(skip !== null)('UPower reader on a private bus', () => {
   let pb: PrivateBus;

@@ -105,6 +105,30 @@ describe('ferryd control API', () => {
     await agent.api('DELETE', `/v1/transfers/${r.body.id}`);
   });
 
+  it('sends one transfer\'s events in the order its changes were made, seq rising (no stale running → queued)', async () => {
+    let raw = '';
+    const req = request({ socketPath: agent.socket, path: '/v1/events' }, (res) => res.on('data', (c: Buffer) => (raw += c.toString())));
+    req.end();
+    await waitFor(() => raw.includes('event: conditions'), 5000, 'stream open');
+    // Nothing listens on port 1: the attempt fails at once and backs off, a quick run of state changes.
+    const r = await agent.api('POST', '/v1/transfers', { url: 'http://127.0.0.1:1/order', path: 'order.bin', retry: { initialDelayS: 3600 } });
+    const mine = () =>
+      raw
+        .split('\n\n')
+        .filter((b) => b.startsWith('event: transfer\n'))
+        .map((b) => JSON.parse(b.slice(b.indexOf('data: ') + 6)))
+        .filter((t) => t.id === r.body.id);
+    await waitFor(() => mine().some((t) => t.state === 'waiting' && t.lastError), 10_000, 'the failed attempt');
+    req.destroy();
+    const seen = mine();
+    const seqs = seen.map((t) => t.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(seen.map((t) => t.state)).toEqual(['queued', 'running', 'waiting']);
+    expect(r.body.seq).toBe(seen[1]!.seq); // the POST answers with the decided state
+    await agent.api('DELETE', `/v1/transfers/${r.body.id}`);
+  });
+
   it('serves Prometheus metrics', async () => {
     const r = await agent.api('GET', '/v1/metrics');
     expect(r.status).toBe(200);

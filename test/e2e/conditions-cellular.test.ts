@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startOrigin, type FileRoute, type Origin } from '../support/origin.js';
 import { codes, sceneUnavailableReason, startScene, type Scene } from './conditions-scene.js';
+import { prerequisite } from '../support/prerequisites.js';
 
-const skip = sceneUnavailableReason();
-if (skip) console.warn(`conditions-cellular scenarios skipped: ${skip}`);
+const skip = prerequisite('conditions-cellular scenarios', sceneUnavailableReason());
 
 const MiB = 1024 * 1024;
 

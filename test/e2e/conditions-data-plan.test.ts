@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOrigin, type FileRoute, type Origin } from '../support/origin.js';
 import { codes, sceneUnavailableReason, startScene, type Scene } from './conditions-scene.js';
+import { prerequisite } from '../support/prerequisites.js';
 
-const skip = sceneUnavailableReason();
-if (skip) console.warn(`conditions-data-plan scenarios skipped: ${skip}`);
+const skip = prerequisite('conditions-data-plan scenarios', sceneUnavailableReason());
 
 const MiB = 1024 * 1024;
 const PLAN = 100 * MiB;

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { codes, sceneUnavailableReason, startScene, type Scene } from './conditions-scene.js';
+import { prerequisite } from '../support/prerequisites.js';
 
-const skip = sceneUnavailableReason();
-if (skip) console.warn(`conditions-network scenarios skipped: ${skip}`);
+const skip = prerequisite('conditions-network scenarios', sceneUnavailableReason());
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

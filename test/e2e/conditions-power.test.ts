@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTusOrigin, type TusOrigin } from '../support/tus-origin.js';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy.js';
 import { codes, sceneUnavailableReason, startScene, type Scene } from './conditions-scene.js';
+import { prerequisite } from '../support/prerequisites.js';
 
-const skip = sceneUnavailableReason();
-if (skip) console.warn(`conditions-power scenarios skipped: ${skip}`);
+const skip = prerequisite('conditions-power scenarios', sceneUnavailableReason());
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -2,7 +2,7 @@
 // cap boundaries, downloads that grow, unknown sizes, every reason at once, and device-sync jobs.
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
-import type { Preferences } from '../../src/model/transfer.js';
+import type { Preferences } from '../../src/model/job.js';
 import { checkEnqueue, decide, type Decision, type RunStats } from '../../src/policy/decide.js';
 import { battery, cellular, conditions, MiB, NOW, transfer, wifi, type ConditionsPatch, type TransferPatch } from './fixtures.js';
 

@@ -42,6 +42,22 @@ const MESSAGES: Record<ReasonCode, [Parameters<typeof reason>[1], string]> = {
   ],
   'concurrency-limit': [{ limit: 2 }, 'waits for a free slot: 2 transfers already running (the limit)'],
   'device-disconnected': [undefined, 'waits for the device to connect'],
+  'outside-window': [
+    { windowName: 'night', network: 'cellular', opensAtMs: Date.parse('2026-01-16T00:00:00Z') },
+    'waits for the window "night" (cellular background work runs only inside it): it opens at 2026-01-16T00:00:00.000Z',
+  ],
+  'client-quota': [
+    { client: 'cam', usedBytes: 300 * 1024 * 1024, limitBytes: 300 * 1024 * 1024, network: 'cellular', opensAtMs: Date.parse('2026-01-16T23:00:00Z') },
+    'waits: client "cam" moved 300 MB of its 300 MB daily cellular allowance today; background work resumes at 2026-01-16T23:00:00.000Z',
+  ],
+  'storage-floor': [
+    { fileSystem: 'state', freeBytes: 40 * MiB, capBytes: 64 * MiB },
+    'waits: the state file system has 40 MB free, under the 64 MB floor the agent keeps (no client can lift it)',
+  ],
+  'state-storage-full': [
+    { errorCode: 'STORAGE_FULL' },
+    "waits: the disk of the agent's state database is full; resumes when writes succeed again",
+  ],
   'too-large-for-any-cap': [
     { sizeBytes: 101 * MiB, capBytes: 100 * MiB },
     'cannot run: 101 MB is over the largest upload cap (100 MB, Wi-Fi or Ethernet on external power)',

@@ -2,7 +2,7 @@
 // reasons.test.ts; §2 preferences/constraints and the edges (cap boundaries, growth, device sync) in edges.test.ts.
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
-import type { Preferences } from '../../src/model/transfer.js';
+import type { Preferences } from '../../src/model/job.js';
 import {
   checkEnqueue,
   compareForRun,
@@ -285,11 +285,14 @@ describe('POLICY.md §3 rules', () => {
     });
   });
 
-  // These rows are kept by other modules; the policy has no say in them.
-  it.skip.each([
-    ['queue limits', 'the queue store rejects the 26th per client / 501st overall with QUOTA_EXCEEDED'],
-    ['finished transfers', 'the queue store keeps them listed and counts them toward the quota'],
-    ['server support', 'the HTTP engine records the no-range-support warning'],
-    ['resume', 'the HTTP engine resumes with Range + If-Range'],
-  ])('%s: not a policy decision (%s)', () => {});
+  // POLICY.md rows the policy has no say in, and the tests that cover them:
+  // - queue limits (26th per client / 501st overall → QUOTA_EXCEEDED): test/queue/store.test.ts
+  //   "refuses the 26th outstanding transfer of a client…", "refuses transfers past the agent-wide limit";
+  //   over the API: test/e2e/api.test.ts "queues, pauses, resumes, cancels and removes, enforcing the per-client quota".
+  // - finished transfers stay listed and count toward the quota: test/queue/store.test.ts
+  //   "refuses the 26th outstanding transfer of a client, finished ones included, and frees a slot on remove".
+  // - server support (no-range-support warning): test/transfer/download-resume.test.ts
+  //   "warns no-range-support and restarts from zero when the server ignores Range".
+  // - resume with Range + If-Range: test/transfer/download-resume.test.ts "resumes after a connection dropped
+  //   mid-body…", "restarts from zero with the new content when the ETag changed between attempts".
 });

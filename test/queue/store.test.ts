@@ -50,7 +50,9 @@ describe('TransferStore', () => {
     const list = Array.from({ length: 100 }, (_, i) => record(`m${i}`, `c${i}`));
     for (const t of list) s.insert(t, { perClient: 25, total: 500 });
     for (const t of list) t.state = 'waiting';
-    s.putMany(list);
+    s.transaction(() => {
+      for (const t of list) s.put(t);
+    });
     s.close();
     const again = TransferStore.open(dir.path);
     expect(again.countByState()).toEqual({ waiting: 100 });

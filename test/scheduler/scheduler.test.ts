@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { defaultConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { FerryError } from '../../src/errors.js';
-import type { TransferRecord } from '../../src/model/transfer.js';
+import type { Job } from '../../src/model/job.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
 import { TransferStore } from '../../src/queue/store.js';
 import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../../src/scheduler/runner.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
@@ -13,12 +14,15 @@ import { waitFor } from '../support/wait.js';
 import { record } from '../support/records.js';
 
 /** A runner whose attempts the test finishes by hand; an aborted attempt ends as 'aborted'. */
-class ScriptedRunner implements AttemptRunner {
+class ScriptedRunner implements AttemptRunner<Job> {
   calls: Array<{ id: string; signal: AbortSignal; cb: AttemptCallbacks; finish(r: AttemptResult): void }> = [];
-  runAttempt(t: TransferRecord, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
+  runAttempt(t: Job, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
     return new Promise((resolve) => {
-      this.calls.push({ id: t.id, signal, cb, finish: resolve });
-      signal.addEventListener('abort', () => resolve({ outcome: 'aborted', bytesTransferred: t.bytesTransferred }));
+      // Like a real runner, an aborted attempt reports the bytes it moved (the last progress it gave).
+      let bytes = t.bytesTransferred;
+      const tracked: AttemptCallbacks = { ...cb, onProgress: (b, total) => ((bytes = b), cb.onProgress(b, total)) };
+      this.calls.push({ id: t.id, signal, cb: tracked, finish: resolve });
+      signal.addEventListener('abort', () => resolve({ outcome: 'aborted', bytesTransferred: bytes }));
     });
   }
   live(): string[] {
@@ -31,8 +35,16 @@ describe('Scheduler', () => {
   let store: TransferStore;
   let cond: MutableConditions;
   let runner: ScriptedRunner;
-  let sched: Scheduler;
+  let sched: Scheduler | undefined;
   let cfg: Config;
+  // The queue is opened when the test starts the agent's core, as main.ts does (after the records exist).
+  const start = (): Scheduler => {
+    const log = pino({ level: 'silent' });
+    const s = new Scheduler({ queue: new JobQueue({ store, config: () => cfg, log }), conditions: cond, runners: { http: runner }, config: () => cfg, log });
+    sched = s;
+    s.start();
+    return s;
+  };
   const limits = { perClient: 25, total: 500 };
 
   beforeEach(() => {
@@ -41,24 +53,24 @@ describe('Scheduler', () => {
     cond = new MutableConditions();
     runner = new ScriptedRunner();
     cfg = defaultConfig();
-    sched = new Scheduler({ store, conditions: cond, runners: { http: runner }, config: () => cfg, log: pino({ level: 'silent' }) });
   });
   afterEach(async () => {
-    await sched.shutdown();
+    await sched?.shutdown();
+    sched = undefined;
     store.close();
     dir.cleanup();
   });
 
   it('runs at most `concurrency` transfers and tells the others why they wait', () => {
     for (const id of ['a', 'b', 'c']) store.insert(record(id, 'x', { totalBytes: 1000 }), limits);
-    sched.start();
+    const sched = start();
     expect(runner.live()).toEqual(['a', 'b']);
     expect(store.get('c')).toMatchObject({ state: 'waiting', reasons: [expect.objectContaining({ code: 'concurrency-limit' })] });
   });
 
   it('starts the next transfer when one completes', async () => {
     for (const id of ['a', 'b', 'c']) store.insert(record(id, 'x', { totalBytes: 1000 }), limits);
-    sched.start();
+    const sched = start();
     runner.calls[0]!.finish({ outcome: 'completed', bytesTransferred: 1000, totalBytes: 1000 });
     await waitFor(() => runner.live().includes('c'), 2000, 'c to start');
     expect(store.get('a')!.state).toBe('completed');
@@ -66,7 +78,7 @@ describe('Scheduler', () => {
 
   it('pauses a running transfer when conditions stop allowing it, keeps its bytes, and resumes it when they allow again', async () => {
     store.insert(record('big', 'x', { totalBytes: 30 * 1024 * 1024 }), limits);
-    sched.start();
+    const sched = start();
     expect(runner.live()).toEqual(['big']);
     runner.calls[0]!.cb.onProgress(4096, 30 * 1024 * 1024);
     cond.set((c) => {
@@ -86,7 +98,7 @@ describe('Scheduler', () => {
 
   it('backs off after a transient failure and fails once attempts are used up', async () => {
     store.insert(record('r', 'x', { totalBytes: 10, retry: { backoff: 'linear', initialDelayS: 0.05, maxDelayS: 1, maxAttempts: 2 } }), limits);
-    sched.start();
+    const sched = start();
     runner.calls[0]!.finish({ outcome: 'retry', error: new FerryError('HTTP_STATUS', 'HTTP 503'), retryAfterMs: null, bytesTransferred: 0 });
     await waitFor(() => store.get('r')!.state === 'waiting', 2000, 'backoff');
     expect(store.get('r')!.reasons[0]!.code).toBe('backoff-until');
@@ -99,7 +111,7 @@ describe('Scheduler', () => {
 
   it('honours a Retry-After longer than its own backoff', async () => {
     store.insert(record('ra', 'x', { totalBytes: 10, retry: { backoff: 'linear', initialDelayS: 0, maxDelayS: 0, maxAttempts: 5 } }), limits);
-    sched.start();
+    const sched = start();
     const before = Date.now();
     runner.calls[0]!.finish({ outcome: 'retry', error: new FerryError('HTTP_STATUS', 'HTTP 429'), retryAfterMs: 120_000, bytesTransferred: 0 });
     await waitFor(() => store.get('ra')!.nextAttemptAt, 2000, 'nextAttemptAt');
@@ -108,7 +120,7 @@ describe('Scheduler', () => {
 
   it('client pause stops the attempt and resume puts it back in line', async () => {
     store.insert(record('p', 'x', { totalBytes: 10 }), limits);
-    sched.start();
+    const sched = start();
     expect((await sched.pause('p')).state).toBe('paused');
     expect(() => sched.resume('nope')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     sched.resume('p');
@@ -118,7 +130,7 @@ describe('Scheduler', () => {
   it('cancel ends a transfer for good and a second cancel of another final state is refused', async () => {
     store.insert(record('c1', 'x', { totalBytes: 10 }), limits);
     store.insert(record('c2', 'x', { totalBytes: 10, state: 'completed' }), limits);
-    sched.start();
+    const sched = start();
     await sched.cancel('c1');
     expect(store.get('c1')!.state).toBe('cancelled');
     await expect(sched.cancel('c2')).rejects.toMatchObject({ code: 'WRONG_STATE' });
@@ -128,7 +140,7 @@ describe('Scheduler', () => {
     store.insert(record('crashed', 'x', { totalBytes: 10, state: 'running', bytesTransferred: 5 }), limits);
     cfg.policy.concurrency = 1;
     store.insert(record('first', 'x', { totalBytes: 10, expedited: true }), limits);
-    sched.start();
+    const sched = start();
     expect(runner.live()).toEqual(['first']);
     expect(store.get('crashed')).toMatchObject({ state: 'waiting', bytesTransferred: 5 });
   });
@@ -139,7 +151,7 @@ describe('Scheduler', () => {
     });
     store.insert(record('grow', 'x', { totalBytes: null, preferences: 'allowCellularAndBattery' }), limits);
     cfg.policy.unknownSize = 'allow';
-    sched.start();
+    const sched = start();
     expect(runner.live()).toEqual(['grow']);
     runner.calls[0]!.cb.onProgress(1024, 48 * 1024 * 1024);
     await waitFor(() => store.get('grow')!.state === 'waiting', 2000, 'switch');
@@ -149,7 +161,7 @@ describe('Scheduler', () => {
 
   it('asks the server for the size of a download held as unknown-size, once, and lets the size caps decide', async () => {
     const probes: string[] = [];
-    (runner as ScriptedRunner & { probe?: unknown }).probe = async (t: TransferRecord) => {
+    (runner as ScriptedRunner & { probe?: unknown }).probe = async (t: Job) => {
       probes.push(t.id);
       return { totalBytes: t.id === 'small' ? 1000 : null };
     };
@@ -159,7 +171,7 @@ describe('Scheduler', () => {
     });
     store.insert(record('small', 'x', { totalBytes: null }), limits);
     store.insert(record('mystery', 'x', { totalBytes: null }), limits);
-    sched.start();
+    const sched = start();
     await waitFor(() => runner.live().includes('small'), 3000, 'probed download to start');
     expect(store.get('small')!.totalBytes).toBe(1000);
     await waitFor(() => probes.length === 2, 3000, 'second probe');

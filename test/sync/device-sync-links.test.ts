@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../drivers/transport.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
 import { TransferStore } from '../../src/queue/store.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import type { DeviceHardware } from '../../src/sync/device-hardware.js';
@@ -61,11 +62,12 @@ describe('device sync over BLE and USB', () => {
     const config = () => cfg;
     const log = pino({ level: 'silent' });
     const store = TransferStore.open(cfg.stateDir);
-    const sync = await DeviceSync.create({ config, hw, log, recheckMs: 300, lingerMs: 50 });
+    const queue = new JobQueue({ store, config, log });
+    const sync = await DeviceSync.create({ config, queue, hw, log, recheckMs: 300, lingerMs: 50 });
     const conditions = sync.wrapConditions(new MutableConditions());
-    const scheduler = new Scheduler({ store, conditions, runners: { 'device-sync': sync.runner }, config, log });
+    const scheduler = new Scheduler({ queue, conditions, runners: { 'device-sync': sync.runner }, config, log });
     scheduler.start();
-    await sync.attach({ queue: store, scheduler, enqueueHttp: async () => ({ id: 'none' }) });
+    await sync.start();
     cleanups.push(async () => {
       await scheduler.shutdown();
       await sync.close();
@@ -82,7 +84,7 @@ describe('device sync over BLE and USB', () => {
     const peripheral = noble.addPeripheral({ address: ADDRESS, handler: sim });
     const { cfg, store, sync } = await start(BLE_DEVICE, hardware(noble));
 
-    const { transfers } = await sync.syncNow('tag', 'tester');
+    const { transfers } = await sync.syncNow('tag', { name: 'tester', uid: 1000, admin: false });
     const id = transfers[0]!.id;
     await waitFor(() => store.get(id)!.bytesTransferred >= 3000, 10_000, 'pull under way');
     peripheral.dropLink();
@@ -118,7 +120,7 @@ describe('device sync over BLE and USB', () => {
     writeFileSync(join(cfg.transfersRoot, 'cfg/probe.json'), content);
     expect(sync.presence.get('probe')).toMatchObject({ state: 'present', transport: 'usb:2fe3:0100' });
 
-    const { transfers } = await sync.syncNow('probe', 'tester');
+    const { transfers } = await sync.syncNow('probe', { name: 'tester', uid: 1000, admin: false });
     const id = transfers[0]!.id;
     await waitFor(() => (sim.fsUpload?.off ?? 0) >= 3000, 10_000, 'push under way');
     usb.unplug(first);
@@ -140,6 +142,6 @@ describe('device sync over BLE and USB', () => {
     const { sync } = await start(BLE_DEVICE, hardware(null));
     const { devices } = await sync.list();
     expect(devices[0]).toMatchObject({ id: 'tag', kind: 'ble', state: 'unavailable', reason: 'Bluetooth is not available (test)' });
-    await expect(sync.syncNow('tag', 'tester')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(sync.syncNow('tag', { name: 'tester', uid: 1000, admin: false })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 });

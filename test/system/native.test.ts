@@ -10,9 +10,9 @@ import { isFerryError } from '../../src/errors.js';
 import { defaultAddonPath, getPeerCred, loadNativeAddon, sdNotify, type NativeAddon, type PeerCred } from '../../src/system/native.js';
 import { startNotifyReceiver, type NotifyReceiver } from '../support/notify-receiver.js';
 import { waitFor } from '../support/wait.js';
+import { prerequisite } from '../support/prerequisites.js';
 
-const addonPresent = existsSync(defaultAddonPath());
-if (!addonPresent) console.warn(`skipping addon tests: ${defaultAddonPath()} missing; run "npm run build:native"`);
+const addonPresent = prerequisite('addon tests', existsSync(defaultAddonPath()) ? null : `${defaultAddonPath()} missing; run "npm run build:native"`) === null;
 
 describe('native addon loading', () => {
   it('throws INTERNAL naming the build command when the addon file is missing', () => {

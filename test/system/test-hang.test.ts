@@ -1,45 +1,21 @@
-// The test hang hook really stops the daemon's main loop — watchdog pings to a real notify socket
-// stop, IPC goes unanswered — and only when FERRY_TEST_HANG_ON_SIGNAL=1; SIGABRT (systemd's
-// watchdog signal) still ends the hung process.
+// The hang preload (test/support/hang-on-signal.mjs, injected with NODE_OPTIONS=--import like the
+// rig's drop-in does) really stops a daemon's main loop — watchdog pings to a real notify socket stop,
+// IPC goes unanswered — and SIGABRT (systemd's watchdog signal) still ends the hung process. Without
+// the preload nothing in ferry reacts to SIGUSR2: the hook does not ship in the daemon.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { defaultAddonPath } from '../../src/system/native.js';
-import { installTestHangHook, TEST_HANG_ENV } from '../../src/system/test-hang.js';
 import { startNotifyReceiver, type NotifyReceiver } from '../support/notify-receiver.js';
 import { waitFor } from '../support/wait.js';
+import { prerequisite } from '../support/prerequisites.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/watchdog-child.ts', import.meta.url));
-const addonPresent = existsSync(defaultAddonPath());
-if (!addonPresent) console.warn('skipping watchdog hang test: native addon missing; run "npm run build:native"');
+const HANG_PRELOAD = fileURLToPath(new URL('../support/hang-on-signal.mjs', import.meta.url));
+const addonPresent = prerequisite('watchdog hang test', existsSync(defaultAddonPath()) ? null : `${defaultAddonPath()} missing; run "npm run build:native"`) === null;
 
-describe('installTestHangHook', () => {
-  it('installs nothing unless the environment asks for it', () => {
-    const proc = { on: vi.fn(), off: vi.fn() };
-    installTestHangHook({ env: {}, proc })();
-    installTestHangHook({ env: { [TEST_HANG_ENV]: 'yes' }, proc })();
-    expect(proc.on).not.toHaveBeenCalled();
-  });
-
-  it('announces and hangs on the signal, and can be uninstalled', () => {
-    const listeners = new Map<string, () => void>();
-    const proc = {
-      on: (s: string, l: () => void) => listeners.set(s, l),
-      off: (s: string) => listeners.delete(s),
-    };
-    const announce = vi.fn();
-    const hang = vi.fn();
-    const uninstall = installTestHangHook({ env: { [TEST_HANG_ENV]: '1' }, proc, announce, hang });
-    listeners.get('SIGUSR2')?.();
-    expect(announce).toHaveBeenCalledWith(expect.stringContaining('blocking the main loop'));
-    expect(hang).toHaveBeenCalledTimes(1);
-    uninstall();
-    expect(listeners.size).toBe(0);
-  });
-});
-
-describe.skipIf(!addonPresent)('watchdog child with the hang hook', () => {
+describe.skipIf(!addonPresent)('watchdog child with the hang preload', () => {
   let child: ChildProcess | undefined;
   let rx: NotifyReceiver | undefined;
   afterEach(async () => {
@@ -73,7 +49,7 @@ describe.skipIf(!addonPresent)('watchdog child with the hang hook', () => {
   it('stops watchdog pings and IPC after SIGUSR2, and dies from SIGABRT like under systemd', async () => {
     rx = await startNotifyReceiver({ abstract: true });
     // 400 ms watchdog: pings every 200 ms.
-    const io = startChild({ NOTIFY_SOCKET: rx.address, WATCHDOG_USEC: '400000', [TEST_HANG_ENV]: '1' });
+    const io = startChild({ NOTIFY_SOCKET: rx.address, WATCHDOG_USEC: '400000', NODE_OPTIONS: `--import=${HANG_PRELOAD}` });
     await waitFor(() => rx?.text().startsWith('READY=1') && count(rx.text(), 'WATCHDOG=1') >= 2, 20_000, 'READY and two pings');
     child?.send('ping');
     await waitFor(() => io.pongs() === 1, 5000, 'pong before the hang');
@@ -96,7 +72,7 @@ describe.skipIf(!addonPresent)('watchdog child with the hang hook', () => {
     expect(await exited).toBe('SIGABRT');
   });
 
-  it('leaves SIGUSR2 fatal when the hook is not enabled', async () => {
+  it('leaves SIGUSR2 fatal without the preload', async () => {
     rx = await startNotifyReceiver({ abstract: true });
     startChild({ NOTIFY_SOCKET: rx.address });
     await waitFor(() => rx?.text().startsWith('READY=1'), 20_000, 'READY');

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { defaultConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import type { ResumeState, TransferRecord, Warning } from '../../src/model/transfer.js';
+import type { ResumeState, HttpJob, Warning } from '../../src/model/job.js';
 import { createEngine, type AttemptResult } from '../../src/transfer/engine.js';
 import { makeTempDir } from '../support/tmp.js';
 import { record } from '../support/records.js';
@@ -45,7 +45,7 @@ export interface Recorded {
 }
 
 /** Runs one attempt; onResumeState is merged into `t.resume` like the scheduler does. */
-export async function attempt(h: Harness, t: TransferRecord, signal = new AbortController().signal): Promise<AttemptResult & { rec: Recorded }> {
+export async function attempt(h: Harness, t: HttpJob, signal = new AbortController().signal): Promise<AttemptResult & { rec: Recorded }> {
   const rec: Recorded = { progress: [], resumes: [], warnings: [] };
   const result = await h.engine.runAttempt(t, signal, {
     onProgress: (b, total) => rec.progress.push([b, total]),
@@ -59,7 +59,7 @@ export async function attempt(h: Harness, t: TransferRecord, signal = new AbortC
   return { ...result, rec };
 }
 
-export function download(url: string, path = 'out/file.bin', over: Partial<TransferRecord> = {}): TransferRecord {
+export function download(url: string, path = 'out/file.bin', over: Partial<HttpJob> = {}): HttpJob {
   return record(`t-${randomBytes(4).toString('hex')}`, 'a', { url, path, method: 'GET', direction: 'download', ...over });
 }
 

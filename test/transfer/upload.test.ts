@@ -6,7 +6,7 @@ import { startOrigin, type Origin } from '../support/origin.js';
 import { makeTestCerts } from '../support/tls-certs.js';
 import { startTusOrigin, type TusOrigin } from '../support/tus-origin.js';
 import { record } from '../support/records.js';
-import type { TransferRecord } from '../../src/model/transfer.js';
+import type { HttpJob } from '../../src/model/job.js';
 import { attempt, makeHarness, sha256, type Harness } from './harness.js';
 
 const MiB = 1024 * 1024;
@@ -25,7 +25,7 @@ afterAll(async () => {
   await tus.close();
 });
 
-function upload(url: string, rel: string, content: Buffer | null, over: Partial<TransferRecord> = {}): TransferRecord {
+function upload(url: string, rel: string, content: Buffer | null, over: Partial<HttpJob> = {}): HttpJob {
   if (content) {
     mkdirSync(dirname(join(h.root, rel)), { recursive: true });
     writeFileSync(join(h.root, rel), content);

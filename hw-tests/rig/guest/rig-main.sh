@@ -29,8 +29,9 @@ bash "$G/bt-virt.sh" "$OUT/devices.env" || say "bluetooth: setup failed (rc=$?)"
 nm-online -q -t 30 && say "network: NetworkManager online: $(nmcli -t -f NAME,DEVICE,TYPE connection show --active | tr '\n' ' ')"
 
 # --- ferry, installed as an operator would ---
-# Rig-only drop-in first (the install's daemon-reload picks it up): the watchdog test's hang hook
-# and a shorter watchdog so a hang is caught fast.
+# Rig-only drop-in first (the install's daemon-reload picks it up): the watchdog test's hang hook,
+# preloaded from a root-owned path ferry's sandbox can read, and a shorter watchdog so a hang is caught fast.
+install -D -m644 "$P/src/test/support/hang-on-signal.mjs" /usr/local/lib/ferry-rig/hang-on-signal.mjs
 mkdir -p /etc/systemd/system/ferry.service.d
 cp "$G/ferry-rig.conf" /etc/systemd/system/ferry.service.d/rig.conf
 T0=$(up)

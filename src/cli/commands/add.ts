@@ -2,6 +2,7 @@
 // POSTs it, and with --wait follows it to its end (exit 0 completed, 1 failed/cancelled).
 // Only what the user set is sent, so the agent's defaults apply to everything else.
 import { UsageError, choiceOption, flagOption, stringOption, stringsOption, type OptionValues } from '../args.js';
+import { PREFERENCES } from '../../model/job.js';
 import type { TransferRequest } from '../client.js';
 import { noteWords } from '../format/transfer.js';
 import type { Command } from './command.js';
@@ -41,6 +42,7 @@ export const addCommand: Command = {
     expedited: { type: 'boolean', help: 'run ahead of ordinary work' },
     sha256: { type: 'string', value: 'HEX', help: 'expected SHA-256 of the file' },
     tag: { type: 'string', value: 'T', help: 'any string for your own bookkeeping' },
+    window: { type: 'string', value: 'NAME', help: 'run only inside this window of policy.windows' },
     wait: { type: 'boolean', help: 'follow it until it ends: exit 0 completed, 1 failed or cancelled' },
   },
   positionals: { min: 1, max: 2 },
@@ -89,7 +91,7 @@ export function buildRequest(positionals: readonly string[], values: OptionValue
   if (protocol !== undefined) req.protocol = protocol;
   const headers = parseHeaders(stringsOption(values, 'header'));
   if (headers) req.headers = headers;
-  const prefs = choiceOption(values, 'preferences', ['none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery'], 'add');
+  const prefs = choiceOption(values, 'preferences', PREFERENCES, 'add');
   if (prefs !== undefined) req.preferences = prefs;
   const constraints: NonNullable<TransferRequest['constraints']> = {};
   for (const [flag, key] of Object.entries(CONSTRAINT_FLAGS)) if (flagOption(values, flag)) constraints[key] = true;
@@ -103,6 +105,8 @@ export function buildRequest(positionals: readonly string[], values: OptionValue
   }
   const tag = stringOption(values, 'tag');
   if (tag !== undefined) req.tag = tag;
+  const window = stringOption(values, 'window');
+  if (window !== undefined) req.window = window;
   return req;
 }
 

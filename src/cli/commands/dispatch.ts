@@ -1,6 +1,7 @@
 // ferryctl's main(argv, io): parse, pick the command, run it, and turn whatever it throws into an
 // exit status and a message. exitStatusFor() is the one place that maps errors to exit statuses.
 import { DEFAULT_SOCKET, GLOBAL_OPTIONS, UsageError, describeOptions, parseCommandLine, resolveSocketPath } from '../args.js';
+import { exitCodeFor, isFerryError } from '../../errors.js';
 import { AgentError, AgentUnreachableError, FerryClient } from '../client.js';
 import { formatAgentError, formatUnreachable } from '../format/errors.js';
 import type { CliIo, Command } from './command.js';
@@ -55,6 +56,7 @@ export function exitStatusFor(e: unknown): number {
   if (e instanceof UsageError) return EXIT.USAGE;
   if (e instanceof AgentError) return EXIT.AGENT_ERROR;
   if (e instanceof AgentUnreachableError) return EXIT.UNREACHABLE;
+  if (isFerryError(e)) return exitCodeFor(e.code);
   return EXIT.AGENT_ERROR;
 }
 
@@ -67,6 +69,8 @@ function report(e: unknown, io: CliIo, json: boolean, commands: readonly Command
     else io.stderr.write(formatAgentError(e) + '\n');
   } else if (e instanceof AgentUnreachableError) {
     io.stderr.write(formatUnreachable(e) + '\n');
+  } else if (isFerryError(e)) {
+    io.stderr.write(`ferryctl: error ${e.code}: ${e.message}\n`);
   } else {
     // A bug in ferryctl itself: say so plainly rather than pretending the agent failed.
     const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);

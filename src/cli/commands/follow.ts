@@ -1,7 +1,7 @@
 // Following GET /v1/events for `watch` and `add --wait`: subscribe first, then read the current
 // state (so no change falls between the two), then draw each event until a final state, an
 // interrupt, or the end of the stream (the agent went away: exit 3).
-import { isFinal } from '../../model/transfer.js';
+import { isFinal } from '../../model/job.js';
 import type { Conditions } from '../../conditions/snapshot.js';
 import { AgentUnreachableError, type ApiEvent, type ApiTransfer } from '../client.js';
 import { createWatchView, type WatchView } from '../format/watch-view.js';
@@ -64,7 +64,19 @@ async function follow(ctx: CommandContext, events: AsyncIterable<ApiEvent>, plan
     return EXIT.AGENT_ERROR;
   };
 
+  // The agent sends each transfer's changes in order with a rising seq; what the initial read already
+  // showed may also arrive on the stream (subscribed first): anything not newer is dropped.
+  const latest = new Map<string, number>();
+  const stale = (t: ApiTransfer): boolean => {
+    const seq = typeof t.seq === 'number' ? t.seq : undefined;
+    if (seq === undefined) return false;
+    const held = latest.get(t.id);
+    if (held !== undefined && seq <= held) return true;
+    latest.set(t.id, seq);
+    return false;
+  };
   for (const t of plan.initial) {
+    stale(t);
     emit('transfer', t);
     view?.transfer(t);
     const status = done(t);
@@ -72,7 +84,7 @@ async function follow(ctx: CommandContext, events: AsyncIterable<ApiEvent>, plan
   }
   for await (const ev of events) {
     if (ev.event === 'transfer' && isTransfer(ev.data)) {
-      if (plan.id !== undefined && ev.data.id !== plan.id) continue;
+      if ((plan.id !== undefined && ev.data.id !== plan.id) || stale(ev.data)) continue;
       emit('transfer', ev.data);
       view?.transfer(ev.data);
       const status = done(ev.data);

@@ -10,6 +10,7 @@ import { showCommand } from './show.js';
 import { smpCommand } from './smp.js';
 import { syncCommand } from './sync.js';
 import { cancelCommand, pauseCommand, resumeCommand, rmCommand } from './transfer-actions.js';
+import { usageCommand } from './usage.js';
 import { watchCommand } from './watch.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   devicesCommand,
   syncCommand,
   smpCommand,
+  usageCommand,
   healthCommand,
 ];
 

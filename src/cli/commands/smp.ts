@@ -1,8 +1,9 @@
 // `ferryctl smp`: an mcumgr-style bench tool that talks SMP to one device directly — no agent needed
 // with --connect, or the transport of a configured device with --device (asked from the agent).
 // Exit status: 0 ok, 1 the device answered an error, 2 usage, 3 the device could not be reached.
-import { isTransportError, type Transport } from '../../../drivers/transport.js';
-import { isFerryError } from '../../errors.js';
+import type { Transport } from '../../../drivers/transport.js';
+import { exitCodeFor } from '../../errors.js';
+import { deviceError } from '../../sync/device-errors.js';
 import { SmpClient } from '../../sync/smp/smp-client.js';
 import { systemHardware } from '../../sync/device-hardware.js';
 import { createSmpTransport } from '../../sync/device-transports.js';
@@ -10,7 +11,7 @@ import type { DeviceTransportConfig } from '../../config/sections/devices.js';
 import { UsageError, choiceOption, stringOption } from '../args.js';
 import type { Command, CommandContext } from './command.js';
 import { EXIT, printJson } from './command.js';
-import { benchDevice, parseConnectSpec } from './smp-connect.js';
+import { benchDevice, connectSyntax, parseConnectSpec } from './smp-connect.js';
 import { runSmpOp } from './smp-ops.js';
 
 const OPERATIONS = [
@@ -32,7 +33,7 @@ export const smpCommand: Command = {
   args: '(--device ID | --connect SPEC) OPERATION [ARGS]',
   options: {
     device: { type: 'string', value: 'ID', help: "a device configured in the agent (its transport is asked from the agent)" },
-    connect: { type: 'string', value: 'SPEC', help: 'serial:PATH[,baud=N,line=N] | udp:HOST[:PORT] | ble:ADDRESS | usb:VID:PID[:SERIAL]' },
+    connect: { type: 'string', value: 'SPEC', help: connectSyntax() },
     type: { type: 'string', value: 'T', help: 'hash type for fs hash/get/put: sha256 or crc32' },
     timeout: { type: 'string', value: 'MS', help: 'wait this long for each answer (default 5000)' },
   },
@@ -77,10 +78,8 @@ async function pickTransport(ctx: CommandContext): Promise<Record<string, unknow
 }
 
 function reportDeviceError(ctx: CommandContext, e: unknown): number {
-  const unreachable = isTransportError(e);
-  const code = unreachable ? `DEVICE_${e.code}` : isFerryError(e) ? e.code : 'INTERNAL';
-  const message = e instanceof Error ? e.message : String(e);
-  if (ctx.json) printJson(ctx.io, { error: { code, message } });
-  else ctx.io.stderr.write(`error ${code}: ${message}\n`);
-  return unreachable ? EXIT.UNREACHABLE : EXIT.AGENT_ERROR;
+  const err = deviceError(e);
+  if (ctx.json) printJson(ctx.io, { error: { code: err.code, message: err.message } });
+  else ctx.io.stderr.write(`error ${err.code}: ${err.message}\n`);
+  return exitCodeFor(err.code);
 }

@@ -3,7 +3,7 @@
 import { flagOption } from '../args.js';
 import type { ApiTransfer } from '../client.js';
 import { noteWords, shortId } from '../format/transfer.js';
-import { isFinal } from '../../model/transfer.js';
+import { isFinal } from '../../model/job.js';
 import type { Command } from './command.js';
 import { EXIT, printJson } from './command.js';
 

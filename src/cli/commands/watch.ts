@@ -1,6 +1,6 @@
 // `ferryctl watch [ID]`: follow transfers live. With an ID it ends when that transfer does
 // (0 completed, 1 failed/cancelled); without, it follows every transfer and conditions until ^C.
-import { isFinal } from '../../model/transfer.js';
+import { isFinal } from '../../model/job.js';
 import type { Command } from './command.js';
 import { subscribe } from './follow.js';
 import { withTransferId } from './transfer-id.js';

@@ -1,6 +1,6 @@
 // Words for transfers: the `ls` table row, the `show` block and one-line summaries used by watch.
 // Reasons are shown by their `message` (the policy's sentence), never re-worded here.
-import { isFinal } from '../../model/transfer.js';
+import { isFinal } from '../../model/job.js';
 import type { ApiTransfer } from '../client.js';
 import { renderTable } from './table.js';
 import { formatBytes, percentOf } from './units.js';

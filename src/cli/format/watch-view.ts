@@ -1,7 +1,7 @@
 // What `watch` and `add --wait` print for each event. On a TTY: one bar per transfer, redrawn in
 // place, with each state change also printed for good above the bars. Otherwise: a line per state change and at most one progress line per transfer every few
 // seconds, so logs of long transfers stay short.
-import { isFinal } from '../../model/transfer.js';
+import { isFinal } from '../../model/job.js';
 import type { Conditions } from '../../conditions/snapshot.js';
 import type { ApiTransfer } from '../client.js';
 import type { OutputStream } from '../commands/command.js';

@@ -61,6 +61,11 @@ export const ConditionsSection = Type.Object(
       {
         lowPercent: percentField({ default: 5 }),
         lowBytes: bytesField({ default: 200 * 1024 * 1024 }),
+        floorBytes: bytesField({
+          default: 64 * 1024 * 1024,
+          description:
+            'Hard floor of free space on the state and transfers file systems: under it work waits (storage-floor), whatever a client asked (storageNotLow: false does not lift it).',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,6 +1,6 @@
 // Core config: where state, transfers and the socket live, who the clients are, logging.
 import { Type } from '@sinclair/typebox';
-import { MAX_UID } from './ranges.js';
+import { bytesField, MAX_UID } from './ranges.js';
 
 export const SocketSection = Type.Object(
   {
@@ -41,6 +41,12 @@ export const ClientEntry = Type.Object(
     uids: Type.Array(Type.Integer({ minimum: 0, maximum: MAX_UID }), { minItems: 1, maxItems: 1024, description: 'Unix uids that are this client (read with SO_PEERCRED).' }),
     admin: Type.Boolean({ default: false, description: 'Sees and controls every transfer; has every right.' }),
     rights: ClientRights,
+    dailyBytes: Type.Optional(
+      Type.Object(
+        Object.fromEntries(['cellular', 'wifi', 'ethernet'].map((k) => [k, Type.Optional(bytesField({}))])),
+        { additionalProperties: false, description: 'Per network kind: bytes a day (local day) its background transfers may move.' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,12 +1,9 @@
 // Locally attached devices to sync with (POLICY.md §6): how to reach each one, which protocol it speaks
 // (`smp` = MCUmgr, `lines` = line-oriented serial capture), what to pull and push, and when.
 // Cross-field rules (a serial transport needs a path or a USB id…) are checked by src/sync/device-config.ts.
-import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { ConstraintsSchema, oneOf, PreferencesSchema } from './job-fields.js';
 import { attemptsField, bytesField, MAX_BYTES, msField, retryDelayField, secondsField } from './ranges.js';
-
-const oneOf = <const T extends string>(v: readonly T[], opts: { default?: T; description?: string } = {}): TUnion<TLiteral<T>[]> =>
-  Type.Union(v.map((x) => Type.Literal(x)), opts);
-const PREFERENCES = ['none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery'] as const;
 const HexId = Type.String({ pattern: '^[0-9a-fA-F]{4}$', description: 'USB id as 4 hex digits, e.g. "2fe3".' });
 
 export const DeviceTransport = Type.Object(
@@ -45,18 +42,8 @@ export const DeviceUpload = Type.Object(
     method: oneOf(['PUT', 'POST'], { default: 'PUT' }),
     protocol: oneOf(['plain', 'tus'], { default: 'plain' }),
     headers: Type.Record(Type.String(), Type.String(), { default: {} }),
-    preferences: oneOf(PREFERENCES, { default: 'allowBattery' }),
-    constraints: Type.Optional(
-      Type.Object(
-        {
-          unmetered: Type.Optional(Type.Boolean()),
-          charging: Type.Optional(Type.Boolean()),
-          batteryNotLow: Type.Optional(Type.Boolean()),
-          storageNotLow: Type.Optional(Type.Boolean()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    preferences: PreferencesSchema({ default: 'allowBattery' }),
+    constraints: Type.Optional(ConstraintsSchema),
   },
   { additionalProperties: false },
 );
@@ -109,11 +96,15 @@ export const DeviceEntry = Type.Object(
         // A Node interval holds at most 2^31-1 ms: 24 days.
         everyMinutes: Type.Union([Type.Integer({ minimum: 1, maximum: 24 * 24 * 60 }), Type.Null()], { default: null }),
         onDemand: Type.Boolean({ default: true }),
+        window: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+          default: null,
+          description: 'Triggered syncs (on connect, periodic) run only inside this window of policy.windows.',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     budgetS: secondsField({ default: 180, description: 'Time budget of one sync session (attempt).' }),
-    preferences: oneOf(PREFERENCES, { default: 'allowBattery', description: 'Power preferences of sync jobs (network rules do not apply).' }),
+    preferences: PreferencesSchema({ default: 'allowBattery', description: 'Power preferences of sync jobs (network rules do not apply).' }),
     retry: Type.Object(
       {
         initialDelayS: retryDelayField({ default: 2 }),

@@ -3,6 +3,37 @@ import { Type } from '@sinclair/typebox';
 import { bytesField, minutesField, secondsField } from './ranges.js';
 
 const MiB = 1024 * 1024;
+const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const NETWORK_KINDS = ['cellular', 'wifi', 'ethernet'];
+const kindOf = (kinds: string[], opts: object = {}) => Type.Union(kinds.map((k) => Type.Literal(k)), opts);
+
+// Windows and bandwidth limits (cost controls); cross-field checks (names exist) are in policy/cost-config.ts.
+const WindowSpan = Type.Object(
+  {
+    days: Type.Array(kindOf(DAY_NAMES), { minItems: 1, description: 'Days the span starts on.' }),
+    start: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'Local wall-clock start, HH:MM.' }),
+    end: Type.String({
+      pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$',
+      description: 'Local wall-clock end, HH:MM; not after the start: ends the next day (equal: 24 h).',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const BandwidthEntry = Type.Object(
+  {
+    network: kindOf(NETWORK_KINDS, { description: 'Network kind the limit applies on.' }),
+    bytesPerSecond: Type.Integer({ minimum: 1024, maximum: 2 ** 40, description: 'Shared by every running non-exempt transfer (uploads and downloads together).' }),
+    window: Type.Union([Type.String({ pattern: NAME }), Type.Null()], {
+      default: null,
+      description: 'Only while this window is open (an open window\'s entry wins over one without).',
+    }),
+    exempt: Type.Array(kindOf(['userInitiated', 'expedited']), { default: ['userInitiated'], description: 'Transfers with these flags are not limited.' }),
+  },
+  { additionalProperties: false },
+);
+
 const bytes = (def: number, description: string) => bytesField({ default: def, description });
 
 export const PolicySection = Type.Object(
@@ -43,6 +74,19 @@ export const PolicySection = Type.Object(
     ),
     executionWindowS: secondsField({ default: 600, description: 'Time slice of a background transfer before others get a turn.' }),
     periodicMinMinutes: minutesField({ default: 15 }),
+    windows: Type.Record(Type.String({ pattern: NAME }), Type.Array(WindowSpan, { minItems: 1 }), {
+      default: {},
+      description: 'Named weekly windows in local time; requests, devices and bandwidth limits refer to them by name.',
+    }),
+    networkWindows: Type.Object(
+      Object.fromEntries(NETWORK_KINDS.map((k) => [k, Type.Optional(Type.String({ pattern: NAME }))])),
+      { additionalProperties: false, default: {}, description: 'Per network kind: background work on it runs only inside this window.' },
+    ),
+    bandwidth: Type.Array(BandwidthEntry, { default: [], description: 'Bandwidth limits for background work, per network kind and window.' }),
+    timeZone: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+      default: null,
+      description: 'IANA zone windows and usage days are read in; null: the system zone.',
+    }),
   },
   { additionalProperties: false, default: {} },
 );

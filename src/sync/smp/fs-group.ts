@@ -1,6 +1,6 @@
 // File system group (8): download in the server's chunk size, upload sized to the packet limit,
 // status and hash. Both transfers start at a caller-given offset and report each confirmed offset.
-import type { RequestOptions, SmpClient } from './smp-client.js';
+import type { RequestOptions, SmpRequester } from './smp-requester.js';
 import { FerryError } from '../../errors.js';
 import { asReader, checkChunk, fitData, ProgressGuard, type UploadSource } from './smp-chunking.js';
 import { isSmpError, SmpGroup } from './smp-errors.js';
@@ -52,7 +52,7 @@ function num(v: unknown, what: string): number {
 }
 
 export class FsGroup {
-  constructor(private readonly client: SmpClient) {}
+  constructor(private readonly client: SmpRequester) {}
 
   async status(name: string, opts?: RequestOptions): Promise<{ length: number }> {
     const rsp = await this.client.request('read', SmpGroup.FS, ID.STATUS, { name }, opts);

@@ -1,7 +1,7 @@
 // Image group (1): slot state, upload with a whole-image SHA-256 so the device can resume a broken
 // session (it answers the offset to continue from), test, confirm and erase.
 import { createHash } from 'node:crypto';
-import type { RequestOptions, SmpClient } from './smp-client.js';
+import type { RequestOptions, SmpRequester } from './smp-requester.js';
 import type { SmpBody } from './smp-cbor.js';
 import { FerryError } from '../../errors.js';
 import { asReader, checkChunk, fitData, ProgressGuard, type SourceReader, type UploadSource } from './smp-chunking.js';
@@ -35,7 +35,7 @@ export interface ImageUploadOptions {
 }
 
 export class ImageGroup {
-  constructor(private readonly client: SmpClient) {}
+  constructor(private readonly client: SmpRequester) {}
 
   async state(opts?: RequestOptions): Promise<ImageSlotState[]> {
     return parseState(await this.client.request('read', SmpGroup.IMAGE, ID.STATE, {}, opts));

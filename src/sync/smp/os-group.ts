@@ -1,5 +1,5 @@
 // OS management group (0): echo, reset, MCUmgr buffer parameters, OS/app info.
-import type { RequestOptions, SmpClient } from './smp-client.js';
+import type { RequestOptions, SmpRequester } from './smp-requester.js';
 import { FerryError } from '../../errors.js';
 import { SmpGroup } from './smp-errors.js';
 
@@ -12,7 +12,7 @@ export interface McumgrParams {
 const ID = { ECHO: 0, TASKSTAT: 2, DATETIME: 4, RESET: 5, PARAMS: 6, INFO: 7, BOOTLOADER_INFO: 8 } as const;
 
 export class OsGroup {
-  constructor(private readonly client: SmpClient) {}
+  constructor(private readonly client: SmpRequester) {}
 
   async echo(text: string, opts?: RequestOptions): Promise<string> {
     const rsp = await this.client.request('write', SmpGroup.OS, ID.ECHO, { d: text }, opts);

@@ -1,5 +1,5 @@
 // Shell group (9): run one shell command line on the device and return its output and exit code.
-import type { RequestOptions, SmpClient } from './smp-client.js';
+import type { RequestOptions, SmpRequester } from './smp-requester.js';
 import { SmpGroup } from './smp-errors.js';
 
 export interface ShellResult {
@@ -9,7 +9,7 @@ export interface ShellResult {
 }
 
 export class ShellGroup {
-  constructor(private readonly client: SmpClient) {}
+  constructor(private readonly client: SmpRequester) {}
 
   async exec(argv: string[], opts?: RequestOptions): Promise<ShellResult> {
     const rsp = await this.client.request('write', SmpGroup.SHELL, 0, { argv }, opts);

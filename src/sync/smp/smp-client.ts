@@ -12,11 +12,10 @@ import { FsGroup } from './fs-group.js';
 import { ImageGroup } from './image-group.js';
 import { StatsGroup } from './stats-group.js';
 import { ShellGroup } from './shell-group.js';
+import type { RequestOptions, SmpRequester } from './smp-requester.js';
+import { systemTimers, type Timers } from '../../../drivers/timers.js';
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { RequestOptions } from './smp-requester.js';
 
 export interface SmpClientOptions {
   /** Per-attempt wait for the answer (default 5000 ms). */
@@ -31,12 +30,6 @@ export interface SmpClientOptions {
   timers?: Timers;
 }
 
-export interface RequestOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-  retries?: number;
-}
-
 export interface SmpResponse {
   header: SmpHeader;
   body: SmpBody;
@@ -49,16 +42,11 @@ interface Waiter {
   settle: (r: SmpResponse | Error) => void;
 }
 
-const defaultTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
-
 // Zephyr's serial transport decodes length + packet + CRC into the same net_buf, so a request must
 // leave 4 bytes of the reported buffer free; other transports lose only these 4 bytes per chunk.
 const DEVICE_BUFFER_SLACK = 4;
 
-export class SmpClient {
+export class SmpClient implements SmpRequester {
   readonly os: OsGroup;
   readonly fs: FsGroup;
   readonly image: ImageGroup;
@@ -87,7 +75,7 @@ export class SmpClient {
     this.retries = opts.retries ?? 2;
     this.currentVersion = opts.version ?? 2;
     this.maxPacketSize = opts.maxPacketSize ?? Infinity;
-    this.timers = opts.timers ?? defaultTimers;
+    this.timers = opts.timers ?? systemTimers();
     this.log = opts.logger?.child({ component: 'smp', transport: transport.description });
     transport.on('packet', this.onPacket);
     transport.on('close', this.onClose);

@@ -1,8 +1,9 @@
 // SMP packet = 8-byte header + CBOR body. Header byte 0 is [res:3][ver:2][op:3]; lengths and the group
 // are big-endian. The header's Len must equal the body length, or the packet is rejected.
+import { SMP_HEADER_SIZE } from '../../../drivers/smp-reassembler.js';
 import { FerryError } from '../../errors.js';
 
-export const SMP_HEADER_SIZE = 8;
+export { SMP_HEADER_SIZE };
 
 export const SmpOp = { READ: 0, READ_RSP: 1, WRITE: 2, WRITE_RSP: 3 } as const;
 export type SmpOpCode = (typeof SmpOp)[keyof typeof SmpOp];

@@ -1,5 +1,5 @@
 // Statistics group (2): list the stat groups a device keeps and read one group's counters.
-import type { RequestOptions, SmpClient } from './smp-client.js';
+import type { RequestOptions, SmpRequester } from './smp-requester.js';
 import { SmpGroup } from './smp-errors.js';
 
 export interface StatGroupValues {
@@ -8,7 +8,7 @@ export interface StatGroupValues {
 }
 
 export class StatsGroup {
-  constructor(private readonly client: SmpClient) {}
+  constructor(private readonly client: SmpRequester) {}
 
   async list(opts?: RequestOptions): Promise<string[]> {
     const rsp = await this.client.request('read', SmpGroup.STAT, 1, {}, opts);

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmpClient } from '../../../src/sync/smp/smp-client.js';
@@ -8,9 +7,9 @@ import { openPtyPair, type PtyPair } from '../../support/pty.js';
 import { defaultBinding, type SerialFrontend, type SerialFrontendOptions } from '../../support/smp-sim/serial-frontend.js';
 import { SmpDeviceSim, type SmpSimKnobs } from '../../support/smp-sim/smp-device-sim.js';
 import { waitFor } from '../../support/wait.js';
+import { missingCommand, prerequisite } from '../../support/prerequisites.js';
 
-const hasSocat = spawnSync('socat', ['-V']).status === 0;
-if (!hasSocat) console.warn('skipping serial transport tests: socat is not installed');
+const hasSocat = prerequisite('serial transport tests', missingCommand('socat', ['-V'])) === null;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

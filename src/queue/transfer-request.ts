@@ -6,7 +6,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Config } from '../config/schema.js';
 import { FerryError } from '../errors.js';
-import { newJobState, type Direction, type Method, type TransferRecord } from '../model/transfer.js';
+import { ConstraintsSchema, PreferencesSchema } from '../config/sections/job-fields.js';
+import { newJobState, type Direction, type HttpJob, type Method } from '../model/job.js';
 import { checkEnqueue } from '../policy/decide.js';
 import { attemptsField, minutesField, retryDelayField } from '../config/sections/ranges.js';
 import { checkHeaders, checkUrl, resolveInsideRoot } from '../transfer/request-checks.js';
@@ -22,18 +23,8 @@ export const TransferRequestSchema = Type.Object(
     path: Type.String({ minLength: 1, maxLength: 4096 }),
     protocol: Type.Optional(lit('plain', 'tus')),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-    preferences: Type.Optional(lit('none', 'allowCellular', 'allowBattery', 'allowCellularAndBattery')),
-    constraints: Type.Optional(
-      Type.Object(
-        {
-          unmetered: Type.Optional(Type.Boolean()),
-          charging: Type.Optional(Type.Boolean()),
-          batteryNotLow: Type.Optional(Type.Boolean()),
-          storageNotLow: Type.Optional(Type.Boolean()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    preferences: Type.Optional(PreferencesSchema()),
+    constraints: Type.Optional(ConstraintsSchema),
     userInitiated: Type.Optional(Type.Boolean()),
     expedited: Type.Optional(Type.Boolean()),
     sha256: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9a-fA-F]{64}$' }), Type.Null()])),
@@ -50,6 +41,7 @@ export const TransferRequestSchema = Type.Object(
     ),
     periodicMinutes: Type.Optional(Type.Union([minutesField(), Type.Null()])),
     tag: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+    window: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -93,7 +85,7 @@ function methodAndDirection(req: TransferRequest): { method: Method; direction: 
 }
 
 /** Validates everything that can be known at enqueue and builds the record (state `queued`). */
-export async function buildTransfer(body: unknown, owner: string, cfg: Config, now: Date): Promise<TransferRecord> {
+export async function buildTransfer(body: unknown, owner: string, cfg: Config, now: Date): Promise<HttpJob> {
   const req = parseTransferRequest(body);
   checkUrl(req.url);
   const headers = req.headers ?? {};
@@ -113,9 +105,12 @@ export async function buildTransfer(body: unknown, owner: string, cfg: Config, n
   if (req.periodicMinutes != null && req.periodicMinutes < cfg.policy.periodicMinMinutes) {
     throw new FerryError('INVALID_FIELD', `periodicMinutes must be at least ${cfg.policy.periodicMinMinutes}`, { field: 'periodicMinutes' });
   }
+  if (req.window != null && !Object.hasOwn(cfg.policy.windows, req.window)) {
+    throw new FerryError('INVALID_FIELD', `no window "${req.window}" in policy.windows`, { field: 'window' });
+  }
   const d = cfg.transfers.defaultRetry;
   const iso = now.toISOString();
-  const t: TransferRecord = {
+  const t: HttpJob = {
     id: randomUUID(),
     kind: 'http',
     owner,
@@ -143,9 +138,9 @@ export async function buildTransfer(body: unknown, owner: string, cfg: Config, n
     },
     periodicMinutes: req.periodicMinutes ?? null,
     tag: req.tag ?? null,
+    window: req.window ?? null,
     ...newJobState(iso),
     totalBytes,
-    device: null,
   };
   const rejected = checkEnqueue(t, cfg.policy);
   if (rejected) throw new FerryError('POLICY_REJECTED', rejected.message, { field: direction === 'upload' ? 'path' : 'url' });

@@ -1,0 +1,156 @@
+// Byte accounting: HTTP body bytes ferry moved on the wire, per client, network kind, interface and
+// local day, in the `usage_ledger` table. Counted per chunk in memory (a map lookup and two additions)
+// and written in batches — every `flushEveryMs` while dirty, at each attempt's end and at shutdown —
+// so a SIGKILL loses at most one batch. Rows only ever grow: writes add deltas.
+import type Database from 'better-sqlite3';
+
+export interface UsageRow {
+  client: string;
+  network: string;
+  /** '' when the link's interface is not known. */
+  interface: string;
+  /** Local date YYYY-MM-DD. */
+  day: string;
+  rxBytes: number;
+  txBytes: number;
+}
+
+export interface UsageLedgerDeps {
+  db: Database.Database;
+  now: () => number;
+  /** Local day of an instant (the agent's zone) and when the next one starts. */
+  dayOf: (ms: number) => { day: string; endsAt: number };
+  /** The link bytes move on now. */
+  link: () => { kind: string; interface: string | null };
+  flushEveryMs: number;
+}
+
+export interface UsageLedger {
+  count(client: string, direction: 'rx' | 'tx', n: number): void;
+  /** Writes what was counted since the last write, in one transaction. */
+  flush(): void;
+  /** rx + tx of `client` on `network` today, counted but unwritten bytes included. */
+  usedToday(client: string, network: string): number;
+  /** Rows from `sinceDay` on (all when null), unwritten counts included, optionally one client's. */
+  rows(sinceDay: string | null, client?: string): UsageRow[];
+  close(): void;
+}
+
+interface Row {
+  client: string;
+  network: string;
+  interface: string;
+  day: string;
+  rx_bytes: number;
+  tx_bytes: number;
+}
+
+const LINK_TTL_MS = 500;
+
+export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
+  const { db } = deps;
+  db.exec(`CREATE TABLE IF NOT EXISTS usage_ledger (
+    client TEXT NOT NULL,
+    network TEXT NOT NULL,
+    interface TEXT NOT NULL,
+    day TEXT NOT NULL,
+    rx_bytes INTEGER NOT NULL,
+    tx_bytes INTEGER NOT NULL,
+    PRIMARY KEY (client, network, interface, day)
+  )`);
+  const add = db.prepare(
+    `INSERT INTO usage_ledger (client, network, interface, day, rx_bytes, tx_bytes) VALUES (@client, @network, @interface, @day, @rxBytes, @txBytes)
+     ON CONFLICT(client, network, interface, day) DO UPDATE SET rx_bytes = rx_bytes + excluded.rx_bytes, tx_bytes = tx_bytes + excluded.tx_bytes`,
+  );
+  const since = db.prepare('SELECT * FROM usage_ledger WHERE day >= ? ORDER BY day, client, network, interface');
+  const writeAll = db.transaction((rows: UsageRow[]) => {
+    for (const r of rows) add.run(r);
+  });
+
+  const pending = new Map<string, UsageRow>();
+  // Today's totals per client and network kind, for quotas: loaded once a day, then kept in step.
+  let today = '';
+  let dayEndsAt = -Infinity;
+  const todayTotals = new Map<string, number>();
+  let link = { kind: 'none', interface: '' };
+  let linkAt = -Infinity;
+  let timer: NodeJS.Timeout | null = null;
+
+  function roll(now: number): void {
+    if (now < dayEndsAt) return;
+    const { day, endsAt } = deps.dayOf(now);
+    dayEndsAt = endsAt;
+    if (day === today) return;
+    today = day;
+    todayTotals.clear();
+    for (const r of since.all(day) as Row[]) bump(r.client, r.network, r.rx_bytes + r.tx_bytes);
+    for (const p of pending.values()) if (p.day === day) bump(p.client, p.network, p.rxBytes + p.txBytes);
+  }
+
+  function bump(client: string, network: string, n: number): void {
+    const k = `${client}\0${network}`;
+    todayTotals.set(k, (todayTotals.get(k) ?? 0) + n);
+  }
+
+  const ledger: UsageLedger = {
+    count(client, direction, n) {
+      const now = deps.now();
+      roll(now);
+      if (now - linkAt >= LINK_TTL_MS) {
+        const l = deps.link();
+        link = { kind: l.kind, interface: l.interface ?? '' };
+        linkAt = now;
+      }
+      const key = `${client}\0${link.kind}\0${link.interface}\0${today}`;
+      let p = pending.get(key);
+      if (!p) {
+        p = { client, network: link.kind, interface: link.interface, day: today, rxBytes: 0, txBytes: 0 };
+        pending.set(key, p);
+      }
+      if (direction === 'rx') p.rxBytes += n;
+      else p.txBytes += n;
+      bump(client, link.kind, n);
+      if (timer === null) {
+        timer = setTimeout(() => {
+          timer = null;
+          ledger.flush();
+        }, deps.flushEveryMs);
+        timer.unref();
+      }
+    },
+    flush() {
+      if (pending.size === 0) return;
+      const rows = [...pending.values()];
+      pending.clear();
+      writeAll(rows);
+    },
+    usedToday(client, network) {
+      roll(deps.now());
+      return todayTotals.get(`${client}\0${network}`) ?? 0;
+    },
+    rows(sinceDay, client) {
+      const out = new Map<string, UsageRow>();
+      const put = (r: UsageRow): void => {
+        if (client !== undefined && r.client !== client) return;
+        if (sinceDay !== null && r.day < sinceDay) return;
+        const k = `${r.client}\0${r.network}\0${r.interface}\0${r.day}`;
+        const o = out.get(k);
+        if (o) {
+          o.rxBytes += r.rxBytes;
+          o.txBytes += r.txBytes;
+        } else out.set(k, { ...r });
+      };
+      for (const r of since.all(sinceDay ?? '') as Row[]) {
+        put({ client: r.client, network: r.network, interface: r.interface, day: r.day, rxBytes: r.rx_bytes, txBytes: r.tx_bytes });
+      }
+      for (const p of pending.values()) put(p);
+      return [...out.values()];
+    },
+    close() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      ledger.flush();
+    },
+  };
+  return ledger;
+}

@@ -1,0 +1,76 @@
+// The usage ledger on a real SQLite file: counts folded per client/network/interface/day, written only
+// in batches, today's totals for quotas, and the day rolling over at local midnight.
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { aggregateUsage } from '../../src/api/usage-routes.js';
+import { dayBounds } from '../../src/policy/windows.js';
+import { createUsageLedger } from '../../src/queue/usage-ledger.js';
+import { usageLines } from '../../src/cli/commands/usage.js';
+import { makeTempDir } from '../support/tmp.js';
+
+const tmp = makeTempDir('ferry-ledger-');
+afterAll(() => tmp.cleanup());
+
+function setup(start: number) {
+  const file = join(tmp.path, `l-${Math.random()}.db`);
+  const db = new Database(file);
+  let now = start;
+  let link = { kind: 'cellular', interface: 'wwan0' as string | null };
+  const ledger = createUsageLedger({ db, now: () => now, dayOf: (ms) => dayBounds(ms, 'Europe/Berlin'), link: () => link, flushEveryMs: 60_000 });
+  const stored = () => (db.prepare('SELECT COUNT(*) AS n FROM usage_ledger').get() as { n: number }).n;
+  return { db, file, ledger, stored, at: (ms: number) => (now = ms), setLink: (l: typeof link) => (link = l) };
+}
+
+describe('usage ledger', () => {
+  it('counts per client, link and local day; writes only on flush; rows include unwritten counts', () => {
+    const s = setup(Date.parse('2026-01-15T22:30:00Z')); // 23:30 in Berlin
+    s.ledger.count('cam', 'rx', 1000);
+    s.ledger.count('cam', 'tx', 10);
+    s.ledger.count('logger', 'tx', 500);
+    expect(s.stored()).toBe(0);
+    expect(s.ledger.rows(null)).toHaveLength(2);
+    expect(s.ledger.usedToday('cam', 'cellular')).toBe(1010);
+    s.ledger.flush();
+    expect(s.stored()).toBe(2);
+    s.ledger.count('cam', 'rx', 1); // same row: written as a delta
+    s.at(Date.parse('2026-01-15T23:00:01Z')); // 00:00:01 in Berlin: a new day
+    expect(s.ledger.usedToday('cam', 'cellular')).toBe(0);
+    s.setLink({ kind: 'wifi', interface: null });
+    s.at(Date.parse('2026-01-15T23:00:02Z'));
+    s.ledger.count('cam', 'rx', 7);
+    s.ledger.close();
+    const reopened = new Database(s.file);
+    const rows = createUsageLedger({ db: reopened, now: () => Date.parse('2026-01-15T23:00:03Z'), dayOf: (ms) => dayBounds(ms, 'Europe/Berlin'), link: () => ({ kind: 'wifi', interface: null }), flushEveryMs: 1000 }).rows(null);
+    expect(rows).toEqual([
+      { client: 'cam', network: 'cellular', interface: 'wwan0', day: '2026-01-15', rxBytes: 1001, txBytes: 10 },
+      { client: 'logger', network: 'cellular', interface: 'wwan0', day: '2026-01-15', rxBytes: 0, txBytes: 500 },
+      { client: 'cam', network: 'wifi', interface: '', day: '2026-01-16', rxBytes: 7, txBytes: 0 },
+    ]);
+    expect(aggregateUsage(rows, new Set(['client']))).toEqual([
+      { client: 'cam', network: null, interface: null, day: null, rxBytes: 1008, txBytes: 10 },
+      { client: 'logger', network: null, interface: null, day: null, rxBytes: 0, txBytes: 500 },
+    ]);
+    expect(rows.filter((r) => r.day >= '2026-01-16')).toHaveLength(1);
+  });
+
+  it('today\'s totals survive a restart (quotas read them)', () => {
+    const s = setup(Date.parse('2026-01-15T10:00:00Z'));
+    s.ledger.count('cam', 'rx', 300);
+    s.ledger.close();
+    const again = createUsageLedger({ db: new Database(s.file), now: () => Date.parse('2026-01-15T11:00:00Z'), dayOf: (ms) => dayBounds(ms, 'Europe/Berlin'), link: () => ({ kind: 'cellular', interface: 'wwan0' }), flushEveryMs: 1000 });
+    expect(again.usedToday('cam', 'cellular')).toBe(300);
+    expect(again.usedToday('cam', 'wifi')).toBe(0);
+  });
+
+  it('ferryctl usage prints ferry\'s rows and each interface beside what ferry moved on it', () => {
+    const lines = usageLines({
+      usage: [{ client: 'cam', network: 'cellular', interface: 'wwan0', day: '2026-01-15', rxBytes: 3 * 1024 * 1024, txBytes: 1024 }],
+      interfaces: [{ interface: 'wwan0', periodStart: '2026-01-01', usedBytes: 10 * 1024 * 1024, ferryBytes: 4 * 1024 * 1024, updatedAt: '2026-01-15T10:00:00.000Z' }],
+    }).join('\n').split('\n');
+    expect(lines[0]).toMatch(/^DAY\s+CLIENT\s+NETWORK\s+INTERFACE\s+RECEIVED\s+SENT\s+TOTAL$/);
+    expect(lines[1]).toMatch(/^2026-01-15\s+cam\s+cellular\s+wwan0\s+3\.1 MB\s+1 kB\s+3\.1 MB$/);
+    expect(lines.at(-2)).toMatch(/^INTERFACE\s+SINCE\s+LINK TOTAL\s+FERRY\s+OTHER$/);
+    expect(lines.at(-1)).toMatch(/^wwan0\s+2026-01-01\s+10 MB\s+4\.2 MB\s+6\.3 MB$/);
+  });
+});

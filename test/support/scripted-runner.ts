@@ -1,0 +1,19 @@
+// An attempt runner whose attempts the test finishes by hand; an aborted attempt ends as 'aborted'.
+import type { Job } from '../../src/model/job.js';
+import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../../src/scheduler/runner.js';
+
+export class ScriptedRunner implements AttemptRunner<Job> {
+  calls: Array<{ id: string; signal: AbortSignal; cb: AttemptCallbacks; finish(r: AttemptResult): void }> = [];
+  runAttempt(t: Job, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
+    return new Promise((resolve) => {
+      // Like a real runner, an aborted attempt reports the bytes it moved (the last progress it gave).
+      let bytes = t.bytesTransferred;
+      const tracked: AttemptCallbacks = { ...cb, onProgress: (b, total) => ((bytes = b), cb.onProgress(b, total)) };
+      this.calls.push({ id: t.id, signal, cb: tracked, finish: resolve });
+      signal.addEventListener('abort', () => resolve({ outcome: 'aborted', bytesTransferred: bytes }));
+    });
+  }
+  live(): string[] {
+    return this.calls.filter((c) => !c.signal.aborted).map((c) => c.id);
+  }
+}
