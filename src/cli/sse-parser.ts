@@ -1,5 +1,7 @@
 // Incremental text/event-stream parser (WHATWG SSE) for GET /v1/events: `event:`, multi-line
 // `data:` (parsed as JSON when it is JSON), comments, and CR, LF or CRLF line ends split anywhere.
+// Memory is bounded: a line over MAX_LINE or an event over MAX_EVENT (a broken or hostile stream; the
+// agent's events are a few KiB) is dropped, not buffered.
 
 export interface ApiEvent {
   event: string;
@@ -14,10 +16,22 @@ function tryParse(text: string): unknown {
   }
 }
 
+export const MAX_LINE = 1024 * 1024;
+export const MAX_EVENT = 4 * 1024 * 1024;
+
 export class SseParser {
   private buf = '';
   private eventName = '';
   private data: string[] = [];
+  private dataSize = 0;
+  private tooBig = false;
+  /** Inside a line over MAX_LINE whose start was dropped: drop up to its end. */
+  private skipping = false;
+
+  /** Characters held towards an incomplete line (bounded by MAX_LINE). */
+  get buffered(): number {
+    return this.buf.length;
+  }
 
   push(chunk: string): ApiEvent[] {
     this.buf += chunk;
@@ -25,9 +39,19 @@ export class SseParser {
     for (;;) {
       const m = /\r\n|\r|\n/.exec(this.buf);
       // A trailing lone CR may be the first half of CRLF: wait for the next chunk.
-      if (!m || (m[0] === '\r' && m.index === this.buf.length - 1)) break;
+      if (!m || (m[0] === '\r' && m.index === this.buf.length - 1)) {
+        if (this.buf.length > MAX_LINE) {
+          this.buf = this.buf.endsWith('\r') ? '\r' : '';
+          this.skipping = true;
+        }
+        break;
+      }
       const line = this.buf.slice(0, m.index);
       this.buf = this.buf.slice(m.index + m[0].length);
+      if (this.skipping || line.length > MAX_LINE) {
+        this.skipping = false;
+        continue;
+      }
       const ev = this.line(line);
       if (ev) out.push(ev);
     }
@@ -36,15 +60,16 @@ export class SseParser {
 
   private line(line: string): ApiEvent | undefined {
     if (line === '') {
-      if (this.data.length === 0) {
-        this.eventName = '';
-        return undefined;
-      }
-      const text = this.data.join('\n');
-      const ev = { event: this.eventName || 'message', data: tryParse(text) ?? text };
+      const tooBig = this.tooBig;
+      const data = this.data;
+      const name = this.eventName;
       this.eventName = '';
       this.data = [];
-      return ev;
+      this.dataSize = 0;
+      this.tooBig = false;
+      if (data.length === 0 || tooBig) return undefined;
+      const text = data.join('\n');
+      return { event: name || 'message', data: tryParse(text) ?? text };
     }
     if (line.startsWith(':')) return undefined;
     const colon = line.indexOf(':');
@@ -52,7 +77,13 @@ export class SseParser {
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
     if (name === 'event') this.eventName = value;
-    else if (name === 'data') this.data.push(value);
+    else if (name === 'data') {
+      this.dataSize += value.length + 1;
+      if (this.dataSize > MAX_EVENT) {
+        this.tooBig = true;
+        this.data = [];
+      } else if (!this.tooBig) this.data.push(value);
+    }
     return undefined;
   }
 }

@@ -6,7 +6,7 @@ import { publicTransfer } from '../model/public-transfer.js';
 import type { DeviceSync } from './device-sync.js';
 
 export interface DeviceRouteArgs {
-  caller: Principal;
+  caller: Principal & { rights?: readonly string[] };
   params: Record<string, string>;
   body: unknown;
 }
@@ -34,7 +34,8 @@ export function deviceRoutes(sync: DeviceSync): DeviceRoute[] {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FerryError('BAD_REQUEST', 'the body must be a JSON object');
         const unknown = Object.keys(body)[0];
         if (unknown !== undefined) throw new FerryError('UNKNOWN_FIELD', `${unknown}: unknown field`, { field: unknown });
-        const r = await sync.syncNow(params.id!, caller);
+        // On-demand jobs are user-initiated only for a caller with that right (config clients.list[].rights).
+        const r = await sync.syncNow(params.id!, caller, caller.admin || (caller.rights ?? []).includes('userInitiated'));
         return { status: 202, body: { device: r.device, transfers: r.transfers.map(publicTransfer), rotated: r.rotated } };
       },
     },

@@ -110,7 +110,7 @@ export class DeviceSync {
   }
 
   /** POST /v1/devices/{id}/sync: queues the device's pulls and pushes now (a lines device rotates its spool). */
-  async syncNow(id: string, by: Principal): Promise<{ device: string; transfers: Job[]; rotated: string | null }> {
+  async syncNow(id: string, by: Principal, userInitiated = true): Promise<{ device: string; transfers: Job[]; rotated: string | null }> {
     const d = this.devices.find((x) => x.id === id);
     if (!d) throw new FerryError('DEVICE_NOT_FOUND', `no configured device ${id}`);
     const p = this.presence.get(id);
@@ -121,7 +121,7 @@ export class DeviceSync {
       const rotated = (await this.captures.get(id)?.rotate()) ?? null;
       return { device: id, transfers: [], rotated };
     }
-    const transfers = await this.enqueuer.syncDevice(d, by, true);
+    const transfers = await this.enqueuer.syncDevice(d, by, userInitiated);
     return { device: id, transfers, rotated: null };
   }
 

@@ -34,6 +34,13 @@ describe('the control API facing broken HTTP', () => {
     expect(r.body).toMatchObject({ error: { code, message: expect.any(String) } });
   });
 
+  it('answers a body cut short (the client shut its side) with 400 MALFORMED_HTTP in the JSON error shape', async () => {
+    const head = 'POST /v1/transfers HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"url":';
+    const r = await rawRequest(agent.socket, head, { endAfter: true });
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ error: { code: 'MALFORMED_HTTP' } });
+  });
+
   it('logs a client that leaves mid-body at debug level, not as a failed request', async () => {
     const before = agent.logs.length;
     await new Promise<void>((resolve) => {

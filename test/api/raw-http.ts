@@ -19,7 +19,11 @@ export function rawRequest(socket: string, bytes: Buffer | string, opts: { endAf
     s.on('close', () => {
       clearTimeout(timer);
       const text = Buffer.concat(chunks).toString('utf8');
-      const [head = '', rest = ''] = text.split('\r\n\r\n', 2);
+      const split = text.indexOf('\r\n\r\n');
+      const head = split < 0 ? text : text.slice(0, split);
+      const length = /content-length: (\d+)/i.exec(head);
+      // Only the first answer: a pipelined second request may have its own.
+      const rest = split < 0 ? '' : Buffer.from(text.slice(split + 4)).subarray(0, length ? Number(length[1]) : undefined).toString('utf8');
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
       let body: unknown = rest;
       try {

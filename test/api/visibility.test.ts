@@ -59,6 +59,8 @@ describe('visibility for non-admin clients', () => {
     expect(sync.status).toBe(202);
     const ids = sync.body.transfers.map((t: { id: string }) => t.id);
     expect(ids.length).toBeGreaterThan(0);
+    // bob has no userInitiated right: his on-demand jobs are not user-initiated.
+    expect(sync.body.transfers.every((t: { userInitiated: boolean }) => t.userInitiated === false)).toBe(true);
     const asBob = await apiAs(BOB, agent.socket, 'GET', '/v1/devices');
     expect(asBob.body.devices[0].jobs.ids).toEqual(expect.arrayContaining(ids));
     const asAlice = await apiAs(ALICE, agent.socket, 'GET', '/v1/devices');

@@ -61,7 +61,7 @@ describe('fuzz: transfer requests', () => {
       }),
       runsFor('transfer-request-schema', 100_000),
     );
-  }, 120_000);
+  }, 600_000);
 
   it('checkHeaders and checkUrl reject cleanly', () => {
     fc.assert(
@@ -71,7 +71,7 @@ describe('fuzz: transfer requests', () => {
       }),
       runsFor('headers-and-url', 100_000),
     );
-  }, 120_000);
+  }, 600_000);
 
   it('buildTransfer (schema, ranges, path resolution, policy) rejects cleanly or builds a finite record', async () => {
     await fc.assert(
@@ -85,5 +85,5 @@ describe('fuzz: transfer requests', () => {
       }),
       runsFor('build-transfer', 20_000),
     );
-  }, 120_000);
+  }, 600_000);
 });

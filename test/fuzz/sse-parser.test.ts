@@ -3,7 +3,7 @@
 // where the stream was cut.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SseParser, type ApiEvent } from '../../src/cli/sse-parser.js';
+import { MAX_LINE, SseParser, type ApiEvent } from '../../src/cli/sse-parser.js';
 import { runsFor } from './fuzz-setup.js';
 
 const piece = fc.oneof(
@@ -33,7 +33,29 @@ describe('fuzz: SSE parser', () => {
         }
         expect(got).toEqual(whole);
       }),
-      runsFor('sse-parser', 250_000),
+      runsFor('sse-parser', 300_000),
     );
-  }, 180_000);
+  }, 600_000);
+});
+
+describe('SSE parser memory', () => {
+  it('drops a line that never ends instead of buffering it, then parses what follows', () => {
+    const p = new SseParser();
+    const chunk = 'x'.repeat(64 * 1024);
+    let most = 0;
+    for (let i = 0; i < 160; i++) {
+      expect(p.push(chunk)).toEqual([]);
+      most = Math.max(most, p.buffered);
+    }
+    expect(most).toBeLessThanOrEqual(MAX_LINE + chunk.length);
+    expect(p.push('\nevent: transfer\ndata: {"id":"a"}\n\n')).toEqual([{ event: 'transfer', data: { id: 'a' } }]);
+  });
+
+  it('drops an event whose data passes the limit, and keeps the next one', () => {
+    const p = new SseParser();
+    const line = `data: ${'y'.repeat(512 * 1024)}\n`;
+    for (let i = 0; i < 10; i++) p.push(line);
+    expect(p.push('\n')).toEqual([]);
+    expect(p.push('data: 1\n\n')).toEqual([{ event: 'message', data: 1 }]);
+  });
 });
