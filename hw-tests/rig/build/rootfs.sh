@@ -50,6 +50,9 @@ echo 'options dummy_hcd num=2' > "$R/etc/modprobe.d/rig-dummy-hcd.conf"
 # Node: Debian's nodejs package (trixie: 20.19), the one ferry's package depends on.
 NODE_VERSION=$(chroot "$R" /usr/bin/node -v) || rig_die "Debian's node does not run in the guest root"
 rig_log "guest node $NODE_VERSION ($(chroot "$R" dpkg-query -W -f '${Version}' nodejs))"
+# The guest is offline: no package lists, so apt resolves ferry's .deb against what is installed only
+# (a gateway without a network does the same), and does not parse the whole archive index under TCG.
+rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/*.bin
 
 # NetworkManager: one predictable wired profile the network tests can modify. Static, with a gateway:
 # QEMU's restrict=on user net hands out no router, and without a default route NetworkManager has

@@ -12,6 +12,6 @@ if [ -n "$CONF" ]; then
   install -d /etc/ferry
   install -m644 "$CONF" /etc/ferry/ferry.json
 fi
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download -o Dpkg::Options::=--force-confold "$DEB"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold "$DEB"
 /usr/bin/ferryd --check-config /etc/ferry/ferry.json
 echo "install-ferry: ferry $(dpkg-query -W -f '${Version}' ferry) installed; ferry.service $(systemctl is-active ferry.service 2>/dev/null || true)"

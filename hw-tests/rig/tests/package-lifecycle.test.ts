@@ -24,7 +24,7 @@ const UNIT = 'ferry.service';
 const version = () => sh('dpkg-query', ['-W', '-f', '${Version}', 'ferry']);
 const status = () => sh('dpkg-query', ['-W', '-f', '${db:Status-Abbrev}', 'ferry']).catch(() => 'not known');
 const apt = (args: string[]) =>
-  sh('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', '-y', '-q', '--no-download', '-o', 'Dpkg::Options::=--force-confold', ...args], 180_000);
+  sh('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', '-y', '-q', '-o', 'Dpkg::Options::=--force-confold', ...args], 180_000);
 const groupsOf = async (user: string) => (await sh('id', ['-nG', user])).split(' ');
 
 hwDescribe('the ferry Debian package: install, upgrade, remove, purge', reason, () => {
