@@ -3,7 +3,9 @@
 # offline (no registry): ferry compiled with tsc, its N-API addon, and the run-time subset of the
 # installed node_modules (native addons as built by `npm ci` on this machine, so for this
 # architecture and Node major), trimmed of docs, tests, C sources and build intermediates.
-# Env: FERRY_DEB_VERSION (default <package.json version>-1), FERRY_DEB_OUT (default build/).
+# Env: FERRY_DEB_VERSION (default <package.json version>-1), FERRY_DEB_OUT (default build/),
+# FERRY_DEB_RESTAMP=1: package the tree the previous run staged again under FERRY_DEB_VERSION (no
+# recompiling or restaging; the rig's upgrade test uses it for its second, higher version).
 set -euo pipefail
 P=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$P/.." && pwd)
@@ -20,14 +22,18 @@ case $ARCH in amd64) NARCH=x64 ;; arm64) NARCH=arm64 ;; armhf) NARCH=arm ;; *) d
 [ -d node_modules ] || die "node_modules missing: run npm ci first"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
+W=$REPO/build/deb-work
+R=$W/root
+L=$R/usr/lib/ferry
+
+stage() {
 # 1. The addon first: node-gyp rebuild empties build/, where the work dir and the .deb live.
 ADDON=build/Release/ferry_native.node
 if [ ! -f "$ADDON" ] || [ -n "$(find native binding.gyp -newer "$ADDON" -type f)" ]; then
   say "building the native addon"
   npm run -s build:native >/dev/null
 fi
-W=$REPO/build/deb-work
-mkdir -p "$W" "$OUT"
+mkdir -p "$W"
 say "tsc"
 node node_modules/typescript/bin/tsc -p tsconfig.json --outDir "$W/dist" --sourceMap false --incremental \
   --tsBuildInfoFile "$W/tsbuildinfo" > "$W/tsc.log" 2>&1 || { head -20 "$W/tsc.log" >&2; die "tsc failed"; }
@@ -37,9 +43,7 @@ find "$W/dist" -name '*.js' | while read -r js; do
 done
 
 # 2. The tree.
-R=$W/root
 rm -rf "$R"
-L=$R/usr/lib/ferry
 install -d "$L/build/Release" "$R/DEBIAN"
 (cd "$W/dist" && find . -name '*.js' | cpio -pdm --quiet "$L/dist")
 install -m644 "$ADDON" "$L/$ADDON"
@@ -97,6 +101,20 @@ install -d "$R/usr/share/man/man1" "$R/usr/share/man/man8" "$R/usr/share/doc/fer
 gzip -9n < "$P/ferryd.8" > "$R/usr/share/man/man8/ferryd.8.gz"
 gzip -9n < "$P/ferryctl.1" > "$R/usr/share/man/man1/ferryctl.1.gz"
 node "$P/copyright.mjs" "$L" "$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y)" < "$W/modules.txt" > "$R/usr/share/doc/ferry/copyright"
+find "$R" -type d -exec chmod 755 {} +
+find "$R" -type f -exec chmod 644 {} +
+chmod 755 "$R/usr/bin/ferryd" "$R/usr/bin/ferryctl"
+# Scripts (a #! line: package bins, ferry's CLI entry points) stay runnable, as npm installs them.
+find "$L" -type f -name '*.js' -exec awk 'FNR == 1 && /^#!/ { print FILENAME } { nextfile }' {} + | xargs -r chmod 755
+
+# 3. The staged agent must run: config check and every native addon loads (on this Node).
+node "$L/dist/src/cli/ferryd.js" --check-config "$R/etc/ferry/ferry.json" >/dev/null || die "the production config does not validate"
+node "$P/smoke.mjs" "$L" || die "a bundled module does not load from the staged tree"
+}
+
+mkdir -p "$OUT"
+if [ "${FERRY_DEB_RESTAMP:-}" = 1 ] && [ -f "$L/package.json" ]; then say "packaging the staged tree again as $VERSION"
+else stage; fi
 # The changelog's top entry must name this version: a rebuild with another one gets its own entry.
 {
   if ! head -1 "$P/changelog" | grep -qF "($VERSION)"; then
@@ -105,16 +123,7 @@ node "$P/copyright.mjs" "$L" "$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y)" < "$W/mod
   fi
   cat "$P/changelog"
 } | gzip -9n > "$R/usr/share/doc/ferry/changelog.Debian.gz"
-
-find "$R" -type d -exec chmod 755 {} +
-find "$R" -type f -exec chmod 644 {} +
-chmod 755 "$R/usr/bin/ferryd" "$R/usr/bin/ferryctl"
-# Scripts (a #! line: package bins, ferry's CLI entry points) stay runnable, as npm installs them.
-find "$L" -type f -name '*.js' | while read -r f; do if [ "$(head -c2 "$f")" = '#!' ]; then chmod 755 "$f"; fi; done
-
-# 3. The staged agent must run: config check and every native addon loads (on this Node).
-node "$L/dist/src/cli/ferryd.js" --check-config "$R/etc/ferry/ferry.json" >/dev/null || die "the production config does not validate"
-node "$P/smoke.mjs" "$L" || die "a bundled module does not load from the staged tree"
+chmod 644 "$R/usr/share/doc/ferry/changelog.Debian.gz"
 
 # 4. Metadata: shared-library deps of the addons from dpkg-shlibdeps (it wants a debian/control).
 install -d "$W/shlibs/debian"

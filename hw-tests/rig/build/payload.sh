@@ -11,10 +11,11 @@ rm -rf "$S" && mkdir -p "$S"/{install,src,out}
 cd "$REPO_DIR"
 
 # ferry as an operator gets it: its Debian package built from this working tree by the same script
-# as `npm run package` (offline), plus a rebuild with a higher version for the upgrade test.
+# as `npm run package` (offline), plus the same tree packaged again with a higher version for the
+# upgrade test.
 FERRY_DEB_OUT=$S/install bash packaging/build-deb.sh >/dev/null
 V=$(node -p 'require("./package.json").version')-1
-FERRY_DEB_VERSION=$V+rigupgrade1 FERRY_DEB_OUT=$S/install bash packaging/build-deb.sh >/dev/null
+FERRY_DEB_RESTAMP=1 FERRY_DEB_VERSION=$V+rigupgrade1 FERRY_DEB_OUT=$S/install bash packaging/build-deb.sh >/dev/null
 
 # The tests: all of hw-tests/ (the rig's work dir excluded), their support code, and node_modules.
 mkdir -p "$S/src/hw-tests"
