@@ -41,6 +41,9 @@ mkdir -p /etc/systemd/system/ferry.service.d
 cp "$G/ferry-rig.conf" /etc/systemd/system/ferry.service.d/rig.conf
 cp "$P/src/systemd/ferry-ble.conf" /etc/systemd/system/ferry.service.d/ble.conf
 printf '[Service]\nEnvironment=NOBLE_HCI_DEVICE_ID=0 HCI_CHANNEL_USER=1\n' > /etc/systemd/system/ferry.service.d/ble-adapter.conf
+# TCG on a busy host is slow: ferry's first start (from the package's postinst) gets more than
+# systemd's default 90 s.
+printf '[Service]\nTimeoutStartSec=300\n' > /etc/systemd/system/ferry.service.d/rig-slow-start.conf
 T0=$(up)
 bash "$G/install-ferry.sh" "$DEB" "$G/ferry.rig.json"
 RC=$?
