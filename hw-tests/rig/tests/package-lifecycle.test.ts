@@ -56,7 +56,7 @@ hwDescribe('the ferry Debian package: install, upgrade, remove, purge', reason, 
     // The node ferry runs on is Debian's own package, not a copy.
     expect(await sh('dpkg', ['-S', '/usr/bin/node'])).toMatch(/^nodejs:/m);
     expect(await sh('ferryctl', ['--json', 'health'])).toContain('"ok"');
-  });
+  }, 300_000);
 
   it('upgrades to a newer build with a running and a paused transfer: same ids, the download completes', async () => {
     const before = await version();
