@@ -1,14 +1,13 @@
 #!/bin/bash
-# The guest's base image ($RIG_WORK/base.img, ext4): Debian bookworm with systemd, NetworkManager,
-# bluez + btvirt, the pinned kernel's modules + test_power.ko, and the host's Node 20. It holds no
-# ferry: each run brings ferry and the tests on a payload disk, so code changes never rebuild this.
+# The guest's base image ($RIG_WORK/base.img, ext4): Debian trixie with systemd, NetworkManager,
+# bluez + btvirt, Debian's own nodejs (what ferry's package depends on), and the pinned host kernel's
+# modules + test_power.ko. It holds no ferry: each run brings the ferry .deb and the tests on a payload
+# disk, so code changes never rebuild this. The guest has no network: everything the package depends
+# on must already be here, which is what `apt-get install ./ferry_….deb` in the guest proves.
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 K=$(rig_kernel)
-PKGS=systemd,libpam-systemd,systemd-sysv,udev,dbus,kmod,iproute2,network-manager,bluez,bluez-test-tools,usbutils,procps,libusb-1.0-0,libstdc++6,curl,ca-certificates,psmisc,less
-NODE=$(readlink -f "$(command -v node)")
-NODE_VERSION=$("$NODE" -v)
-case $NODE_VERSION in v2[0-9].*|v[3-9][0-9].*) ;; *) rig_die "host node $NODE_VERSION: the guest needs Node >= 20.19";; esac
+PKGS=systemd,libpam-systemd,systemd-sysv,udev,dbus,kmod,iproute2,network-manager,bluez,bluez-test-tools,usbutils,procps,libusb-1.0-0,libstdc++6,nodejs,curl,ca-certificates,psmisc,less
 
 # 1. debootstrap (the slow, network-bound step) into a pristine tree kept for re-customising.
 BOOT=$RIG_WORK/debootstrap
@@ -27,7 +26,7 @@ fi
 
 # 2. customise a copy and pack it.
 IMG=$RIG_WORK/base.img
-KEY=$(rig_key "$BKEY" "$K" "$NODE_VERSION" "$0" "$RIG_DIR/guest/rig-boot.sh" "$RIG_DIR/guest/ferry-rig.service" "$RIG_WORK/testpower/test_power.ko")
+KEY=$(rig_key "$BKEY" "$K" "$0" "$RIG_DIR/guest/rig-boot.sh" "$RIG_DIR/guest/ferry-rig.service" "$RIG_WORK/testpower/test_power.ko")
 rig_fresh "$IMG.stamp" "$KEY" && [ -f "$IMG" ] && exit 0
 rig_log "base image: customise"
 R=$RIG_WORK/rootfs
@@ -48,9 +47,12 @@ install -D -m644 "$RIG_WORK/testpower/test_power.ko" "$R/lib/modules/$K/extra/te
 depmod -b "$R" "$K"
 echo 'options dummy_hcd num=2' > "$R/etc/modprobe.d/rig-dummy-hcd.conf"
 
-# Node: the host's binary (Debian bookworm's nodejs is 18); its libraries are all in the base system.
-install -m755 "$NODE" "$R/usr/bin/node"
-chroot "$R" /usr/bin/node -e 'process.exit(0)' || rig_die "node does not run in the guest root"
+# Node: Debian's nodejs package (trixie: 20.19), the one ferry's package depends on.
+NODE_VERSION=$(chroot "$R" /usr/bin/node -v) || rig_die "Debian's node does not run in the guest root"
+rig_log "guest node $NODE_VERSION ($(chroot "$R" dpkg-query -W -f '${Version}' nodejs))"
+# The guest is offline: no package lists, so apt resolves ferry's .deb against what is installed only
+# (a gateway without a network does the same), and does not parse the whole archive index under TCG.
+rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/*.bin
 
 # NetworkManager: one predictable wired profile the network tests can modify. Static, with a gateway:
 # QEMU's restrict=on user net hands out no router, and without a default route NetworkManager has

@@ -28,30 +28,35 @@ bash "$G/usb-gadgets.sh" "$OUT/devices.env" || say "usb gadgets: setup failed (r
 bash "$G/bt-virt.sh" "$OUT/devices.env" || say "bluetooth: setup failed (rc=$?)"
 nm-online -q -t 30 && say "network: NetworkManager online: $(nmcli -t -f NAME,DEVICE,TYPE connection show --active | tr '\n' ' ')"
 
-# --- ferry, installed as an operator would ---
-# Rig-only drop-in first (the install's daemon-reload picks it up): the watchdog test's hang hook,
-# preloaded from a root-owned path ferry's sandbox can read, and a shorter watchdog so a hang is caught fast.
+# --- ferry, installed from its Debian package as an operator would ---
+# Drop-ins and the config go in first, so the package's postinst starts ferry as the rig needs it:
+# the rig-only rig.conf (the watchdog test's hang hook, a short watchdog); BLE as an operator enables
+# it: the shipped opt-in drop-in (HCI capabilities), the adapter noble binds (hci1 belongs to the
+# rig's peripheral), and noble on an HCI user channel (on a raw channel bluetooth-hci-socket connects
+# through a blocking kernel L2CAP connect() on the main thread, which stalls ferryd past its
+# watchdog while the kernel looks for the peer); the rig's config, kept over the package's default.
+DEB=$(ls "$P"/install/ferry_*.deb | grep -v rigupgrade | head -1)
+UPGRADE_DEB=$(ls "$P"/install/ferry_*rigupgrade*.deb 2>/dev/null | head -1)
+# The watchdog test's hang hook, preloaded (rig.conf) from a root-owned path ferry's sandbox can read.
 install -D -m644 "$P/src/test/support/hang-on-signal.mjs" /usr/local/lib/ferry-rig/hang-on-signal.mjs
 mkdir -p /etc/systemd/system/ferry.service.d
 cp "$G/ferry-rig.conf" /etc/systemd/system/ferry.service.d/rig.conf
+cp "$P/src/systemd/ferry-ble.conf" /etc/systemd/system/ferry.service.d/ble.conf
+printf '[Service]\nEnvironment=NOBLE_HCI_DEVICE_ID=0 HCI_CHANNEL_USER=1\n' > /etc/systemd/system/ferry.service.d/ble-adapter.conf
+# TCG on a busy host is slow: ferry's first start (from the package's postinst) gets more than
+# systemd's default 90 s.
+printf '[Service]\nTimeoutStartSec=300\n' > /etc/systemd/system/ferry.service.d/rig-slow-start.conf
 T0=$(up)
-if bash "$G/install-ferry.sh" "$P/install/ferry-linux-x64.tar" "$G/ferry.rig.json"; then
-  say "ferry: installed in $(awk -v a="$T0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}') s"
-  # BLE as an operator enables it: the shipped opt-in drop-in (HCI capabilities), the adapter noble
-  # binds (hci1 belongs to the rig's peripheral), and noble on an HCI user channel: on a raw channel
-  # bluetooth-hci-socket connects through a blocking kernel L2CAP connect() on the main thread, which
-  # stalls ferryd past its watchdog while the kernel looks for the peer.
-  cp /usr/lib/ferry/systemd/ferry-ble.conf /etc/systemd/system/ferry.service.d/ble.conf
-  printf '[Service]\nEnvironment=NOBLE_HCI_DEVICE_ID=0 HCI_CHANNEL_USER=1\n' > /etc/systemd/system/ferry.service.d/ble-adapter.conf
-  systemctl daemon-reload
-  T0=$(up)
-  systemctl enable --no-reload ferry.service 2>/dev/null
-  if systemctl start ferry.service; then say "ferry: active after $(awk -v a="$T0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}') s"
-  else say "ferry: start failed"; systemctl status --no-pager ferry.service | tail -15; fi
+bash "$G/install-ferry.sh" "$DEB" "$G/ferry.rig.json"
+RC=$?
+SECS=$(awk -v a="$T0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}')
+echo "rc=$RC seconds=$SECS version=$(dpkg-query -W -f '${Version}' ferry 2>/dev/null)" > "$OUT/package-install.txt"
+if [ $RC = 0 ]; then
+  say "ferry: apt-get install $(basename "$DEB") took $SECS s (unpack, user, enable, start until READY); $(systemctl is-active ferry.service)"
   systemd-analyze security ferry.service > "$OUT/security.txt" 2>&1
   say "ferry: $(tail -1 "$OUT/security.txt")"
 else
-  say "ferry: install failed"
+  say "ferry: package install failed (rc=$RC)"; systemctl status --no-pager ferry.service | tail -15
 fi
 
 # A snapshot of what ferry and the system see, before the tests change anything.
@@ -85,14 +90,17 @@ FERRY_HW_NM_CONNECTION=rig-wired
 # Device ids in guest/ferry.rig.json.
 FERRY_HW_SERIAL_DEVICE=rig-serial
 FERRY_HW_USB_DEVICE=rig-usb
+FERRY_RIG_PACKAGE_INSTALL=$OUT/package-install.txt
+FERRY_HW_PACKAGE_UPGRADE=$UPGRADE_DEB
 # shellcheck disable=SC1091
 [ -f "$OUT/devices.env" ] && . "$OUT/devices.env"
 set +a
 grep -h . "$OUT/devices.env" 2>/dev/null | sed 's/^/RIG: env /'
 say "tests: start"
 FILTER=$(cat "$P/rig-args" 2>/dev/null)
+# The package's upgrade/remove/purge test removes ferry: it runs last, on its own, after the measurements.
 # shellcheck disable=SC2086
-cd "$P/src" && node node_modules/vitest/vitest.mjs run ${FILTER:-hw-tests} --no-file-parallelism \
+cd "$P/src" && node node_modules/vitest/vitest.mjs run ${FILTER:-hw-tests} --no-file-parallelism --exclude '**/package-lifecycle.test.ts' \
   --reporter=verbose --reporter=json --outputFile.json="$OUT/vitest.json" --no-color
 say "tests: end rc=$?"
 
@@ -103,3 +111,11 @@ if [ -n "$PID" ] && [ "$PID" != 0 ]; then
   awk '/VmRSS/{r=$2} /VmHWM/{h=$2} END{printf "{\"ferryRssKb\":%d,\"ferryHwmKb\":%d}\n", r, h}' "/proc/$PID/status" > "$OUT/ferry-mem.json"
 fi
 free -m | sed 's/^/RIG: mem /'
+
+if [ -z "$FILTER" ] || [[ "$FILTER" == *package* ]]; then
+  say "package: upgrade, remove, purge"
+  node node_modules/vitest/vitest.mjs run hw-tests/rig/tests/package-lifecycle.test.ts \
+    --reporter=verbose --reporter=json --outputFile.json="$OUT/vitest-package.json" --no-color
+  say "package: end rc=$?"
+fi
+

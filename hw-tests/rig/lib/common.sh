@@ -4,7 +4,8 @@
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_DIR=$(cd "$RIG_DIR/../.." && pwd)
 RIG_WORK=${RIG_WORK:-$RIG_DIR/work}
-RIG_SUITE=${RIG_SUITE:-bookworm}
+# Guest userland: Debian 13, whose nodejs (20.19) ferry's package depends on; the kernel stays the host's.
+RIG_SUITE=${RIG_SUITE:-trixie}
 
 rig_log() { printf '[rig %s] %s\n' "$(date +%T)" "$*" >&2; }
 rig_die() { rig_log "error: $*"; exit 2; }

@@ -10,7 +10,7 @@ ACCEL=$(bash "$RIG_DIR/vm/accel.sh")
 if [ "$ACCEL" = kvm ]; then ACCELOPT=kvm; CPU=host
 else ACCELOPT="tcg,tb-size=${RIG_TB_MB:-256}"; CPU=max; fi   # default TCG translation cache is 1 GiB of host RSS
 /usr/bin/time -f '%M %e' -o "$LOG.time" \
-timeout "${RIG_TIMEOUT_S:-1500}" qemu-system-x86_64 -accel "$ACCELOPT" -cpu "$CPU" -smp 2 -m "${RIG_MEM_MB:-1024}" \
+timeout "${RIG_TIMEOUT_S:-2400}" qemu-system-x86_64 -accel "$ACCELOPT" -cpu "$CPU" -smp 2 -m "${RIG_MEM_MB:-1024}" \
   -no-reboot -nodefaults -display none -monitor none -serial stdio \
   -kernel "$RIG_WORK/kern/boot/vmlinuz-$K" -initrd "$RIG_WORK/initramfs.cpio" \
   -drive file="$RIG_WORK/base.img",if=virtio,format=raw,snapshot=on \

@@ -1,4 +1,5 @@
-// Reads what the guest left in OUT (vitest.json, ferry-mem.json, security.txt) and prints the
+// Reads what the guest left in OUT (vitest.json and the package lifecycle's vitest-package.json,
+// package-install.txt, ferry-mem.json, security.txt) and prints the
 // rig's verdict; the last line is always `rig: N passed, M failed`. Exit 1 if M > 0 or nothing ran.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,10 +8,9 @@ const [out, qemuTimeFile] = process.argv.slice(2);
 const read = (f) => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'utf8') : null);
 let passed = 0;
 let failed = 0;
-const report = read('vitest.json');
-if (report === null) {
-  console.log('rig: no test report came back from the guest (see console.log in the run folder)');
-} else {
+const reports = ['vitest.json', 'vitest-package.json'].map(read).filter((r) => r !== null);
+if (reports.length === 0) console.log('rig: no test report came back from the guest (see console.log in the run folder)');
+for (const report of reports) {
   const r = JSON.parse(report);
   passed = r.numPassedTests ?? 0;
   failed = r.numFailedTests ?? 0;
@@ -36,6 +36,11 @@ if (mem) {
 if (qemuTimeFile && existsSync(qemuTimeFile)) {
   const [kb, wall] = readFileSync(qemuTimeFile, 'utf8').trim().split('\n').pop().split(' ');
   console.log(`rig: QEMU max RSS ${(Number(kb) / 1024).toFixed(0)} MB, VM wall ${wall} s`);
+}
+const install = read('package-install.txt');
+if (install) {
+  const f = Object.fromEntries(install.trim().split(' ').map((kv) => kv.split('=')));
+  console.log(`rig: package ${f.version || '?'} installed by apt-get in ${f.seconds} s (exit ${f.rc})`);
 }
 const sec = read('security.txt');
 if (sec) console.log(`rig: systemd-analyze security: ${sec.trim().split('\n').pop().replace(/^→\s*/, '')}`);

@@ -1,0 +1,84 @@
+#!/bin/bash
+# `npm run package:arm64` (root): builds build/ferry_<version>_arm64.deb in an emulated Debian 13
+# arm64 root (qemu-user-static through binfmt_misc; debootstrap --foreign, then its second stage),
+# where `npm ci` builds the native addons for arm64 against Debian's nodejs, then `npm run package`.
+# Inside that root it then installs the .deb with apt-get, runs `ferryd --check-config` and the
+# hardware-free unit tests. Everything runs emulated, so it is slow; not part of CI.
+# Needs the npm registry (npm ci) and the host's Debian mirror. Work dir: FERRY_ARM64_WORK.
+set -euo pipefail
+P=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$P/.." && pwd)
+. "$REPO/hw-tests/rig/lib/common.sh"   # rig_mirror: the mirror the host's apt uses
+say() { printf '[package:arm64 %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, binfmt_misc)"
+W=${FERRY_ARM64_WORK:-/var/tmp/ferry-arm64}
+R=$W/root
+SUITE=trixie
+TESTS=${FERRY_ARM64_TESTS:-test/policy test/config test/queue test/cli/format.test.ts test/drivers/smp-reassembler.test.ts}
+mkdir -p "$W"
+
+# 1. Run arm64 binaries: qemu-aarch64-static registered with binfmt_misc.
+if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  command -v update-binfmts >/dev/null && [ -x /usr/bin/qemu-aarch64-static ] || die "install qemu-user-static and binfmt-support"
+  mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  update-binfmts --enable qemu-aarch64
+fi
+grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 || die "binfmt_misc has qemu-aarch64 disabled"
+
+mounted=()
+cleanup() { local m; for m in "${mounted[@]}"; do umount -l "$m" 2>/dev/null || true; done; }
+trap cleanup EXIT
+mnt() { mount "$@"; mounted=("${!#}" "${mounted[@]}"); }
+
+# 2. The arm64 root, kept between runs (stamp): debootstrap's two stages, then the build tools.
+PKGS="nodejs npm libnode-dev build-essential python3 dpkg-dev binutils ca-certificates"
+KEY=$(printf '%s\n' "$SUITE" "$PKGS" | sha256sum | cut -c1-16)
+if ! [ -f "$W/root.stamp" ] || [ "$(cat "$W/root.stamp")" != "$KEY" ]; then
+  MIRROR=$(rig_mirror)
+  rm -rf "$R"
+  say "debootstrap $SUITE arm64 (first stage)"
+  debootstrap --arch=arm64 --foreign --variant=minbase "$SUITE" "$R" "$MIRROR" > "$W/debootstrap.log" 2>&1 \
+    || { tail -20 "$W/debootstrap.log"; die "debootstrap first stage failed"; }
+  install -m755 /usr/bin/qemu-aarch64-static "$R/usr/bin/"
+  say "debootstrap second stage (emulated)"
+  chroot "$R" /debootstrap/debootstrap --second-stage >> "$W/debootstrap.log" 2>&1 \
+    || { tail -20 "$W/debootstrap.log"; die "debootstrap second stage failed"; }
+  echo "deb $MIRROR $SUITE main" > "$R/etc/apt/sources.list"
+  cp /etc/resolv.conf "$R/etc/resolv.conf"
+  say "apt-get install $PKGS (emulated)"
+  chroot "$R" apt-get update -q >> "$W/debootstrap.log" 2>&1
+  chroot "$R" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $PKGS >> "$W/debootstrap.log" 2>&1 \
+    || { tail -20 "$W/debootstrap.log"; die "apt-get install in the arm64 root failed"; }
+  echo "$KEY" > "$W/root.stamp"
+fi
+cp /etc/resolv.conf "$R/etc/resolv.conf"
+mnt -t proc proc "$R/proc"
+mnt --bind /dev "$R/dev"
+say "arm64 root: $(chroot "$R" uname -m), node $(chroot "$R" node -v), npm $(chroot "$R" npm -v)"
+
+# 3. The working tree's tracked files, then npm ci (addons built for arm64) and the package.
+rm -rf "$R/src" && mkdir -p "$R/src"
+git -C "$REPO" ls-files -z --cached --others --exclude-standard | (cd "$REPO" && xargs -0 tar -cf - --no-recursion) | tar -C "$R/src" -xf -
+T0=$(date +%s)
+say "npm ci (emulated; builds better-sqlite3, bluetooth-hci-socket, noble)"
+chroot "$R" sh -c 'cd /src && npm ci --no-audit --no-fund --foreground-scripts' > "$W/npm-ci.log" 2>&1 \
+  || { tail -30 "$W/npm-ci.log"; die "npm ci failed in the arm64 root (log: $W/npm-ci.log)"; }
+say "npm ci: $(( $(date +%s) - T0 )) s"
+T0=$(date +%s)
+chroot "$R" sh -c 'cd /src && npm run -s build:native && npm run -s package' > "$W/package.log" 2>&1 \
+  || { tail -30 "$W/package.log"; die "npm run package failed in the arm64 root (log: $W/package.log)"; }
+DEB=$(ls "$R"/src/build/ferry_*_arm64.deb)
+say "package: $(( $(date +%s) - T0 )) s: $(basename "$DEB") $(du -h "$DEB" | cut -f1)"
+mkdir -p "$REPO/build" && cp "$DEB" "$REPO/build/"
+
+# 4. Inside the arm64 root: install it (no systemd runs here, so nothing starts), check the config,
+# run the unit tests that need no hardware and no system services.
+chroot "$R" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "/src/build/$(basename "$DEB")" > "$W/install.log" 2>&1 \
+  || { tail -20 "$W/install.log"; die "apt-get install of the arm64 .deb failed"; }
+chroot "$R" ferryd --check-config /etc/ferry/ferry.json
+say "unit tests (emulated): $TESTS"
+# shellcheck disable=SC2086
+chroot "$R" sh -c "cd /src && npx vitest run $TESTS" 2>&1 | tee "$W/tests.log" | grep -E 'Test Files|Tests ' || true
+grep -qE 'Tests .*passed' "$W/tests.log" && ! grep -qE 'Tests .*failed' "$W/tests.log" || die "unit tests failed in the arm64 root (log: $W/tests.log)"
+echo "$REPO/build/$(basename "$DEB")"
