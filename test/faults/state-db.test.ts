@@ -83,9 +83,10 @@ describe('ferryd state database', () => {
       await agent.waitTransfer(id, (t) => t.bytesTransferred > 1 * MiB, 20_000, '1 MiB');
       expect((await agent.api('POST', `/v1/transfers/${id}/pause`)).status).toBe(200);
       await agent.kill('SIGKILL');
-      const keptPart = join(agent.root, 'p/.kept.bin.ferry-part');
+      // Parts live per transfer id in ferry's private folder (transfer/part-file.ts).
+      const keptPart = join(agent.root, '.ferry-parts', `${id}.part`);
       expect(existsSync(keptPart)).toBe(true);
-      const orphans = [join(agent.root, 'p/.gone.bin.ferry-part'), join(agent.root, '.top.ferry-part'), join(agent.root, 'deep/er/.x.ferry-part')];
+      const orphans = [join(agent.root, '.ferry-parts/0b7c5b9e-gone.part'), join(agent.root, '.ferry-parts/left-by-a-kill.part')];
       for (const o of orphans) {
         mkdirSync(join(o, '..'), { recursive: true });
         writeFileSync(o, 'left by a cancel that a kill cut short');
@@ -95,7 +96,7 @@ describe('ferryd state database', () => {
       for (const o of orphans) expect(existsSync(o), o).toBe(false);
       expect(existsSync(keptPart)).toBe(true);
       expect(existsSync(join(agent.root, 'p/not-a-part.bin'))).toBe(true);
-      expect(agent.logs).toMatch(/orphaned part files swept/);
+      expect(agent.logs).toMatch(/removed part files no unfinished transfer owns/);
 
       // Cancel and delete: whatever the cancel left, DELETE removes the part file (awaited).
       const del = await agent.api('DELETE', `/v1/transfers/${id}`);
