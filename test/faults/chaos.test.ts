@@ -100,6 +100,7 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
         await killer;
       }
       await agent.killHard();
+      if ((k + 1) % 50 === 0) console.log(`chaos: ${k + 1} kills in ${((Date.now() - started) / 1000).toFixed(0)} s, ${w.tracked.length} transfers acknowledged`);
       if (agent.crashed()) {
         crashes++;
         console.log(`ferryd exited on its own before kill ${k}:\n${agent.tail.slice(-4000)}`);
@@ -179,5 +180,5 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
     expect({ lost, resurrected, corrupt, duplicated, crashes, partFilesLeft: parts }).toEqual({ lost: 0, resurrected: 0, corrupt: 0, duplicated: 0, crashes: 0, partFilesLeft: [] });
     expect(completed).toBeGreaterThanOrEqual(Math.min(10, Math.floor(KILLS / 10)));
     expect(statSync(agent.root).isDirectory()).toBe(true);
-  }, 600_000);
+  }, 1_500_000); // ~3 min on an idle 2-core machine; a loaded one starts node far slower
 });
