@@ -57,6 +57,8 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
       },
     ],
     policy: { concurrency: 4 },
+    // Finished transfers count against the quota until removed: room for a whole run's work.
+    transfers: { perClientLimit: 1000, totalLimit: 2000 },
     conditions: { storage: { lowBytes: 0, lowPercent: 0, floorBytes: 16 * 1024 * 1024 } },
     log: { level: 'info' },
   });
