@@ -82,9 +82,9 @@ export class ChaosWorkload {
     if (r < 0.45 && this.live().length < maxOpen) return this.enqueue();
     const t = this.pick(this.live());
     if (!t) return;
-    if (r < 0.62) return this.act(t, 'pause');
-    if (r < 0.8) return this.act(t, 'resume');
-    if (r < 0.9) return this.act(t, 'cancel');
+    if (r < 0.65) return this.act(t, 'pause');
+    if (r < 0.87) return this.act(t, 'resume');
+    if (r < 0.94) return this.act(t, 'cancel');
     return this.act(t, 'delete');
   }
 

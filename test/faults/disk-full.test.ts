@@ -7,16 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess } from '../support/agent.js';
 import { startOrigin, type Origin } from '../support/origin.js';
+import { prerequisite } from '../support/prerequisites.js';
 import { mountTmpfs, tmpfsUnavailable, type Tmpfs } from '../support/tmpfs.js';
 import { waitFor } from '../support/wait.js';
 
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const why = tmpfsUnavailable();
-if (why) {
-  if (process.env.CI === 'true') throw new Error(`disk-full tests cannot run under CI: ${why}`);
-  console.warn(`skipping disk-full tests: ${why}`);
-}
+const why = prerequisite('disk-full tests (tmpfs mounts)', tmpfsUnavailable());
 
 describe.skipIf(why !== null)('full disks (tmpfs)', () => {
   let origin: Origin;
