@@ -32,8 +32,14 @@ export interface MqttLinkDeps {
 }
 
 interface Counted {
-  bytesRead?: number;
-  bytesWritten?: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+/** MQTT.js types its stream as a plain Duplex; a net/tls socket underneath also counts its bytes. */
+function isCounted(s: unknown): s is Counted {
+  const c = s as Partial<Counted> | null | undefined;
+  return typeof c?.bytesRead === 'number' && typeof c.bytesWritten === 'number';
 }
 
 export class MqttLink {
@@ -149,8 +155,8 @@ export class MqttLink {
     client.on('packetsend', (p) => (packets.sent += size(p)));
     client.on('packetreceive', (p) => (packets.received += size(p)));
     const counted = (): { sent: number; received: number } => {
-      const s = (wire ?? client.stream) as unknown as Counted | undefined;
-      if (s && typeof s.bytesWritten === 'number' && typeof s.bytesRead === 'number') return { sent: s.bytesWritten, received: s.bytesRead };
+      const s: unknown = wire ?? client.stream;
+      if (isCounted(s)) return { sent: s.bytesWritten, received: s.bytesRead };
       return packets;
     };
     this.live = counted;

@@ -210,3 +210,8 @@ export function reason(code: ReasonCode, params?: ReasonParams): Reason {
 export function isFailCode(code: string): code is FailCode {
   return (FAIL_CODES as readonly string[]).includes(code);
 }
+
+/** Two reason lists say the same (same codes and messages, in order). */
+export function sameReasons(a: readonly Reason[], b: readonly Reason[]): boolean {
+  return a.length === b.length && a.every((r, i) => r.code === b[i]!.code && r.message === b[i]!.message);
+}

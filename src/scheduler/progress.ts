@@ -40,3 +40,11 @@ export class ProgressTracker {
     return { persist, emit };
   }
 }
+
+/** Adds a rate sample at most once a second, keeping `keepMs` of history (the slow-transfer window). */
+export function recordSample(stats: { samples: Array<{ atMs: number; bytes: number }> }, now: number, bytes: number, keepMs: number): void {
+  const last = stats.samples[stats.samples.length - 1];
+  if (last && now - last.atMs < 1000) return;
+  stats.samples.push({ atMs: now, bytes });
+  while (stats.samples.length > 2 && stats.samples[1]!.atMs < now - keepMs) stats.samples.shift();
+}

@@ -5,17 +5,15 @@
 import type { Config } from '../config/schema.js';
 import type { ConditionsSource } from '../conditions/snapshot.js';
 import { asFerryError, FerryError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { redactUrl } from '../log.js';
+import { redactUrl, type Logger } from '../log.js';
 import type { AttemptResult } from '../model/attempt.js';
-import type { DeviceSyncResult, Job, Reason } from '../model/job.js';
-import { isFinal } from '../model/job.js';
+import { isFinal, type DeviceSyncResult, type Job } from '../model/job.js';
 import type { CostContext } from '../policy/cost-rules.js';
 import { compareForRun, decide, selectToRun, type RunStats } from '../policy/decide.js';
-import { reason } from '../policy/reasons.js';
+import { reason, sameReasons } from '../policy/reasons.js';
 import type { JobQueue, QueueEvent } from '../queue/job-queue.js';
 import type { JobEventName } from '../model/transitions.js';
-import { ProgressTracker } from './progress.js';
+import { ProgressTracker, recordSample } from './progress.js';
 import type { AttemptCallbacks, Runners, StopCause } from './runner.js';
 import { isoAt } from './iso-time.js';
 import { settle, type Settled } from './settle.js';
@@ -329,13 +327,7 @@ export class Scheduler {
     if (!cur) return;
     const grew = total !== null && total !== cur.totalBytes;
     a.live = { bytes, total: total ?? a.live?.total ?? null };
-    const now = this.now();
-    const last = a.stats.samples[a.stats.samples.length - 1];
-    if (!last || now - last.atMs >= 1000) {
-      a.stats.samples.push({ atMs: now, bytes });
-      const keepMs = (this.deps.config().policy.slowTransfer.windowS + 5) * 1000;
-      while (a.stats.samples.length > 2 && a.stats.samples[1]!.atMs < now - keepMs) a.stats.samples.shift();
-    }
+    recordSample(a.stats, this.now(), bytes, (this.deps.config().policy.slowTransfer.windowS + 5) * 1000);
     const step = a.progress.observe(bytes);
     if (step.persist || step.emit || grew) {
       this.deps.queue.update(id, { bytesTransferred: bytes, ...(total !== null ? { totalBytes: total } : {}) }, { durable: step.persist });
@@ -403,9 +395,5 @@ export class Scheduler {
 
 function wrongState(t: Job, action: string): FerryError {
   return new FerryError('WRONG_STATE', `cannot ${action} a ${t.state} transfer`);
-}
-
-function sameReasons(a: readonly Reason[], b: readonly Reason[]): boolean {
-  return a.length === b.length && a.every((r, i) => r.code === b[i]!.code && r.message === b[i]!.message);
 }
 
