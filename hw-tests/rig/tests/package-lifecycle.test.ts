@@ -22,6 +22,8 @@ const reason = firstReason(
 const UNIT = 'ferry.service';
 // apt-get under the virtual rig's TCG on a busy host has taken 7 minutes for one install.
 const APT_MS = 900_000;
+// ferry's API under the same load: slower than the support client's default 10 s at times.
+const API_MS = 60_000;
 
 const version = () => sh('dpkg-query', ['-W', '-f', '${Version}', 'ferry']);
 const status = () => sh('dpkg-query', ['-W', '-f', '${db:Status-Abbrev}', 'ferry']).catch(() => 'not known');
@@ -62,13 +64,13 @@ hwDescribe('the ferry Debian package: install, upgrade, remove, purge', reason, 
     const before = await version();
     const pidBefore = (await unitProps(UNIT, ['MainPID'])).MainPID;
     const add = async (name: string) => {
-      const r = await api(env.socket, 'POST', '/v1/transfers', { url: origin.url, path: `rig/upgrade-${name}-${Date.now()}.bin`, userInitiated: true });
+      const r = await api(env.socket, 'POST', '/v1/transfers', { url: origin.url, path: `rig/upgrade-${name}-${Date.now()}.bin`, userInitiated: true }, API_MS);
       expect(r.status, JSON.stringify(r.body)).toBe(201);
       return r.body.id as string;
     };
     const running = await add('running');
     const paused = await add('paused');
-    expect((await api(env.socket, 'POST', `/v1/transfers/${paused}/pause`)).status).toBeLessThan(300);
+    expect((await api(env.socket, 'POST', `/v1/transfers/${paused}/pause`, undefined, API_MS)).status).toBeLessThan(300);
     await waitFor(async () => {
       const t = await getOk(env.socket, `/v1/transfers/${running}`);
       return t.state === 'running' && t.bytesTransferred > 0;
@@ -85,7 +87,7 @@ hwDescribe('the ferry Debian package: install, upgrade, remove, purge', reason, 
     // The rig's config (a modified conffile) survived the upgrade.
     expect(readFileSync('/etc/ferry/ferry.json', 'utf8')).toContain('rig-serial');
 
-    expect((await getOk(env.socket, `/v1/transfers/${paused}`)).state).toBe('paused');
+    expect((await api(env.socket, 'GET', `/v1/transfers/${paused}`, undefined, API_MS)).body.state).toBe('paused');
     const done = await waitFor(async () => {
       const t = await getOk(env.socket, `/v1/transfers/${running}`);
       if (t.state === 'failed') throw new Error(`failed: ${JSON.stringify(t.error)}`);

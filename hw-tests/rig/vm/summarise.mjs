@@ -12,8 +12,8 @@ const reports = ['vitest.json', 'vitest-package.json'].map(read).filter((r) => r
 if (reports.length === 0) console.log('rig: no test report came back from the guest (see console.log in the run folder)');
 for (const report of reports) {
   const r = JSON.parse(report);
-  passed = r.numPassedTests ?? 0;
-  failed = r.numFailedTests ?? 0;
+  passed += r.numPassedTests ?? 0;
+  failed += r.numFailedTests ?? 0;
   for (const file of r.testResults ?? []) {
     const name = file.name.replace(/^.*?hw-tests\//, 'hw-tests/');
     // A file that fails to load has no test results of its own, only a message.
