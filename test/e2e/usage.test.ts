@@ -4,7 +4,7 @@
 // restart each client's figure equals what the origin logged (bytes it wrote / read) within one
 // unwritten batch: the batch is written every transfers.checkpointMs (1 s) and at each attempt's end.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess } from '../support/agent.js';
@@ -40,8 +40,10 @@ describe.skipIf(!canSwitchUser())('byte accounting on the real agent', () => {
       transfers: { checkpointMs: 250 },
     });
     chmodSync(agent.dir.path, 0o755);
-    mkdirSync(join(agent.root, 'logs'));
-    writeFileSync(join(agent.root, 'logs/day.log'), randomBytes(12 * MiB));
+    // The file rule: logger's paths are in its own folder, and ferry reads only what logger may read.
+    mkdirSync(join(agent.root, 'logger/logs'), { recursive: true });
+    writeFileSync(join(agent.root, 'logger/logs/day.log'), randomBytes(12 * MiB));
+    for (const p of ['logger', 'logger/logs', 'logger/logs/day.log']) chownSync(join(agent.root, p), LOGGER, LOGGER);
     try {
       await agent.start();
       const dl = await apiAs(CAM, agent.socket, 'POST', '/v1/transfers', { url: origin.url('/cam.bin'), path: 'cam.bin' });

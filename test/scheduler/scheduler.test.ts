@@ -172,9 +172,9 @@ describe('Scheduler', () => {
     store.insert(record('small', 'x', { totalBytes: null }), limits);
     store.insert(record('mystery', 'x', { totalBytes: null }), limits);
     const sched = start();
-    await waitFor(() => runner.live().includes('small'), 3000, 'probed download to start');
+    await waitFor(() => runner.live().includes('small'), 10_000, 'probed download to start');
     expect(store.get('small')!.totalBytes).toBe(1000);
-    await waitFor(() => probes.length === 2, 3000, 'second probe');
+    await waitFor(() => probes.length === 2, 10_000, 'second probe');
     sched.reconcile();
     expect(store.get('mystery')).toMatchObject({ state: 'waiting', reasons: [expect.objectContaining({ code: 'unknown-size' })] });
     expect(probes.sort()).toEqual(['mystery', 'small']);
