@@ -30,6 +30,8 @@ export const RULES: Readonly<Record<PolicyTransfer['kind'], readonly Rule[]>> = 
 };
 
 const RUN: Decision = Object.freeze({ action: 'run' }) as Decision;
+let SCRATCH: RuleContext | null = null;
+const OUT: Reason[] = [];
 
 /**
  * Decides one job. `run` is given for a job that is running now; `othersWaiting` says whether runnable
@@ -46,10 +48,23 @@ export function decide(
 ): Decision {
   const fail = failReason(t, p);
   if (fail !== null) return { action: 'fail', reason: fail };
-  const ctx: RuleContext = { c, p, now, run, othersWaiting, cost };
-  const reasons: Reason[] = [];
-  for (const rule of RULES[t.kind]) rule(t, ctx, reasons);
-  if (reasons.length === 0) return RUN;
+  // One context and one scratch list, reused: decide() is synchronous and runs 10 000 times a pass, and a
+  // job that may run (the common case) then allocates nothing.
+  const ctx = (SCRATCH ??= { c, p, now, run, othersWaiting, cost });
+  ctx.c = c;
+  ctx.p = p;
+  ctx.now = now;
+  ctx.run = run;
+  ctx.othersWaiting = othersWaiting;
+  ctx.cost = cost;
+  ctx.switchPreferences = undefined;
+  ctx.holdUntil = undefined;
+  const out = OUT;
+  out.length = 0;
+  const rules = RULES[t.kind];
+  for (let i = 0; i < rules.length; i++) rules[i]!(t, ctx, out);
+  if (out.length === 0) return RUN;
+  const reasons = out.slice();
   return {
     action: 'wait',
     reasons,

@@ -1,6 +1,6 @@
 // The one way in and the one writer of jobs: every source (socket API, device triggers, chained uploads,
 // the fleet bridge) enqueues here, and the scheduler records every change here. A change makes a new
-// frozen record, is committed to the store when it must survive a restart, and only then is announced,
+// record (the one handed out before is never changed), is committed to the store when it must survive a restart, and only then is announced,
 // with the job's `seq` bumped, to listeners in the order the changes were made (never nested).
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -28,6 +28,8 @@ export class JobQueue {
   private readonly pending: QueueEvent[] = [];
   private delivering = false;
   private batching = false;
+  private isoMs = NaN;
+  private isoText = '';
   private readonly now: () => number;
   private readonly log: Logger;
 
@@ -37,11 +39,11 @@ export class JobQueue {
     this.recoverInterrupted();
   }
 
-  all(): readonly Job[] {
+  all(): readonly Readonly<Job>[] {
     return this.deps.store.all();
   }
 
-  get(id: string): Job | undefined {
+  get(id: string): Readonly<Job> | undefined {
     return this.deps.store.get(id);
   }
 
@@ -76,10 +78,10 @@ export class JobQueue {
   /** Adds a job built by its source (device sync builds its own), within the quotas. */
   add(job: Job): Job {
     const cfg = this.deps.config().transfers;
-    const frozen = Object.freeze({ ...job });
-    this.deps.store.insert(frozen, { perClient: cfg.perClientLimit, total: cfg.totalLimit });
-    this.announce({ type: 'added', job: frozen });
-    return this.get(job.id) ?? frozen;
+    const added = { ...job };
+    this.deps.store.insert(added, { perClient: cfg.perClientLimit, total: cfg.totalLimit });
+    this.announce({ type: 'added', job: added });
+    return this.get(job.id) ?? added;
   }
 
   /**
@@ -91,7 +93,9 @@ export class JobQueue {
     const old = this.deps.store.get(id);
     if (!old) return undefined;
     const state = opts.event ? nextState(old.state, opts.event) : old.state;
-    const next = Object.freeze({
+    // Not frozen: V8 freezes and copies frozen objects on a slow path (~4 µs each, 10 000 per pass); the
+    // queue hands records out as Readonly and never changes one it handed out.
+    const next = ({
       ...old,
       ...change,
       id: old.id,
@@ -100,7 +104,7 @@ export class JobQueue {
       createdAt: old.createdAt,
       state,
       seq: old.seq + 1,
-      updatedAt: new Date(this.now()).toISOString(),
+      updatedAt: this.iso(),
     } as Job);
     if (state !== old.state) this.log.info({ id, from: old.state, state, reasons: next.reasons.map((r) => r.code) }, 'state');
     if (opts.durable) this.save(next);
@@ -149,6 +153,16 @@ export class JobQueue {
     }
   }
 
+  /** The time as ISO text, made once per millisecond (a decision pass changes thousands of jobs in one). */
+  private iso(): string {
+    const ms = this.now();
+    if (ms !== this.isoMs) {
+      this.isoMs = ms;
+      this.isoText = new Date(ms).toISOString();
+    }
+    return this.isoText;
+  }
+
   /** Jobs that were running when the agent stopped are decided again. */
   private recoverInterrupted(): void {
     const running = this.all().filter((t) => t.state === 'running');
@@ -167,7 +181,9 @@ export class JobQueue {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      for (let ev = this.pending.shift(); ev; ev = this.pending.shift()) {
+      // An index, not shift(): a decision pass over 10 000 jobs queues 10 000 events at once.
+      for (let i = 0; i < this.pending.length; i++) {
+        const ev = this.pending[i]!;
         for (const l of this.listeners) {
           try {
             l(ev);
@@ -178,6 +194,7 @@ export class JobQueue {
         }
       }
     } finally {
+      this.pending.length = 0;
       this.delivering = false;
     }
   }

@@ -44,8 +44,8 @@ export function fromStoredRow(data: string): Job | null {
     // Before the typed job model, device jobs carried empty HTTP fields.
     delete r.headers;
     delete r.protocol;
-    return isDeviceJob(r) ? Object.freeze(r) : null;
+    return isDeviceJob(r) ? r : null;
   }
   delete r.device;
-  return isHttpJob(r) ? Object.freeze(r) : null;
+  return isHttpJob(r) ? r : null;
 }
