@@ -7,16 +7,10 @@ import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { requestFollowingRedirects } from './follow-redirects.js';
 import { baseHeaders } from './request-headers.js';
-import { checkSource, fileChunks, type Source } from './upload-source.js';
+import { fileChunks, withSource, type Source } from './upload-source.js';
 
 export async function runPlainUpload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
-  const src = await checkSource(t, ctx, ctl);
-  if ('result' in src) return src.result;
-  try {
-    return await send(t, ctx, ctl, cb, src);
-  } finally {
-    await src.file.close();
-  }
+  return withSource(t, ctx, ctl, (src) => send(t, ctx, ctl, cb, src));
 }
 
 async function send(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks, src: Source): Promise<AttemptResult> {

@@ -27,6 +27,22 @@ export interface Source {
   identity: string;
 }
 
+/** Runs `send` with the source opened and checked once (closed after), or the result that ends the attempt. */
+export async function withSource(
+  t: HttpJob,
+  ctx: RunContext,
+  ctl: AttemptControl,
+  send: (src: Source) => Promise<AttemptResult>,
+): Promise<AttemptResult> {
+  const src = await checkSource(t, ctx, ctl);
+  if ('result' in src) return src.result;
+  try {
+    return await send(src);
+  } finally {
+    await src.file.close();
+  }
+}
+
 /** The opened source, or the failed result that ends the attempt (missing, refused, checksum mismatch). */
 export async function checkSource(t: HttpJob, ctx: RunContext, ctl: AttemptControl): Promise<Source | { result: AttemptResult }> {
   let src: Source;

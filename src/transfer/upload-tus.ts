@@ -12,7 +12,7 @@ import { failureFromError, failureFromStatus, withBytes, type Failure } from './
 import { requestFollowingRedirects, type HopRequest } from './follow-redirects.js';
 import { checkNextPlace, crossOriginHeaders } from './origin-rules.js';
 import { baseHeaders, headerOf } from './request-headers.js';
-import { checkSource, fileChunks, type Source } from './upload-source.js';
+import { fileChunks, withSource, type Source } from './upload-source.js';
 
 const TUS_VERSION = '1.0.0';
 // The upload is gone (expired, deleted, or never ours): start a new one.
@@ -23,13 +23,7 @@ class Stop {
 }
 
 export async function runTusUpload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
-  const src = await checkSource(t, ctx, ctl);
-  if ('result' in src) return src.result;
-  try {
-    return await upload(t, ctx, ctl, cb, src);
-  } finally {
-    await src.file.close();
-  }
+  return withSource(t, ctx, ctl, (src) => upload(t, ctx, ctl, cb, src));
 }
 
 async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks, src: Source): Promise<AttemptResult> {
