@@ -6,29 +6,12 @@ import { FerryError } from '../../src/errors.js';
 import type { Job } from '../../src/model/job.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
 import { TransferStore } from '../../src/queue/store.js';
-import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../../src/scheduler/runner.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { MutableConditions } from '../support/mutable-conditions.js';
 import { makeTempDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
 import { record } from '../support/records.js';
-
-/** A runner whose attempts the test finishes by hand; an aborted attempt ends as 'aborted'. */
-class ScriptedRunner implements AttemptRunner<Job> {
-  calls: Array<{ id: string; signal: AbortSignal; cb: AttemptCallbacks; finish(r: AttemptResult): void }> = [];
-  runAttempt(t: Job, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
-    return new Promise((resolve) => {
-      // Like a real runner, an aborted attempt reports the bytes it moved (the last progress it gave).
-      let bytes = t.bytesTransferred;
-      const tracked: AttemptCallbacks = { ...cb, onProgress: (b, total) => ((bytes = b), cb.onProgress(b, total)) };
-      this.calls.push({ id: t.id, signal, cb: tracked, finish: resolve });
-      signal.addEventListener('abort', () => resolve({ outcome: 'aborted', bytesTransferred: bytes }));
-    });
-  }
-  live(): string[] {
-    return this.calls.filter((c) => !c.signal.aborted).map((c) => c.id);
-  }
-}
+import { ScriptedRunner } from '../support/scripted-runner.js';
 
 describe('Scheduler', () => {
   let dir: ReturnType<typeof makeTempDir>;
