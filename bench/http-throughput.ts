@@ -10,6 +10,7 @@ import { freePort } from './daemon/origin.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { run } from './run-command.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name: string, def: string): string => {
@@ -27,17 +28,6 @@ const profileDir = arg('profile', '');
 interface Measure {
   wallS: number;
   cpuS: number;
-}
-
-function run(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (c) => (out += c));
-    p.stderr.on('data', (c) => (err += c));
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(0, 500)}`))));
-  });
 }
 
 async function ferry(mode: 'download' | 'upload', url: string, root: string, rel: string): Promise<Measure> {

@@ -2,13 +2,13 @@
 // at the same rate, same file, same loopback origin, measured in the same run (the machine is noisy).
 // ferry runs in a child process so its CPU is its own; curl's comes from the shell's `times`.
 // Usage: npx tsx bench/throttle-cpu.ts [--rate-kib 1024] [--size-mib 16] [--runs 1]
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startOrigin } from '../test/support/origin.js';
+import { run } from './run-command.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name: string, def: string): string => {
@@ -18,17 +18,6 @@ const arg = (name: string, def: string): string => {
 const rate = Number(arg('rate-kib', '1024')) * 1024;
 const size = Number(arg('size-mib', '16')) * 1024 * 1024;
 const runs = Number(arg('runs', '1'));
-
-function run(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (c) => (out += c));
-    p.stderr.on('data', (c) => (err += c));
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(0, 500)}`))));
-  });
-}
 
 const secs = (s: string): number => {
   const m = /(\d+)m([\d.]+)s/.exec(s);

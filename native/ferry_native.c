@@ -201,6 +201,17 @@ static int arg_int(napi_env env, napi_value v, int32_t* out) {
   return napi_get_value_int32(env, v, out) == napi_ok;
 }
 
+// The one integer argument of fstatFd/hasAcl/userGroups; throws a TypeError with `usage` and returns 0 when absent.
+static int one_int_arg(napi_env env, napi_callback_info info, int32_t* out, const char* usage) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !arg_int(env, argv[0], out)) {
+    napi_throw_type_error(env, "EINVAL", usage);
+    return 0;
+  }
+  return 1;
+}
+
 // Copies a JS string into buf (PATH_ARG_MAX); rejects non-strings, NUL bytes and over-long values.
 static int arg_path(napi_env env, napi_value v, char* buf) {
   napi_valuetype t;
@@ -410,14 +421,8 @@ static napi_value js_stat_at(napi_env env, napi_callback_info info) {
 
 // fstatFd(fd): the same shape for an open descriptor (mtime with nanoseconds, dev/ino exact).
 static napi_value js_fstat_fd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
-  if (argc < 1 || !arg_int(env, argv[0], &fd)) {
-    napi_throw_type_error(env, "EINVAL", "fstatFd(fd)");
-    return NULL;
-  }
+  if (!one_int_arg(env, info, &fd, "fstatFd(fd)")) return NULL;
   struct stat st;
   if (fstat(fd, &st) != 0) return throw_errno(env, errno, "fstat");
   return stat_object(env, &st);
@@ -425,14 +430,8 @@ static napi_value js_fstat_fd(napi_env env, napi_callback_info info) {
 
 // hasAcl(fd) -> true when the file carries an access ACL beyond its mode bits.
 static napi_value js_has_acl(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
-  if (argc < 1 || !arg_int(env, argv[0], &fd)) {
-    napi_throw_type_error(env, "EINVAL", "hasAcl(fd)");
-    return NULL;
-  }
+  if (!one_int_arg(env, info, &fd, "hasAcl(fd)")) return NULL;
   ssize_t n = fgetxattr(fd, "system.posix_acl_access", NULL, 0);
   if (n < 0 && errno != ENODATA && errno != ENOTSUP && errno != EOPNOTSUPP) return throw_errno(env, errno, "fgetxattr");
   napi_value out;
@@ -443,11 +442,9 @@ static napi_value js_has_acl(napi_env env, napi_callback_info info) {
 // userGroups(uid) -> [gid…] the account's groups (primary first, getgrouplist), or null when the uid
 // has no passwd entry. What a user could use on its own, looked up when the rights are checked.
 static napi_value js_user_groups(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t uid;
-  if (argc < 1 || !arg_int(env, argv[0], &uid) || uid < 0) {
+  if (!one_int_arg(env, info, &uid, "userGroups(uid)")) return NULL;
+  if (uid < 0) {
     napi_throw_type_error(env, "EINVAL", "userGroups(uid)");
     return NULL;
   }
