@@ -60,15 +60,13 @@ export function decide(
   ctx.switchPreferences = undefined;
   ctx.holdUntil = undefined;
   const out = OUT;
-  out.length = 0;
+  if (out.length !== 0) out.length = 0; // a runtime call even when already empty
   const rules = RULES[t.kind];
   for (let i = 0; i < rules.length; i++) rules[i]!(t, ctx, out);
   if (out.length === 0) return RUN;
-  const reasons = out.slice();
-  return {
-    action: 'wait',
-    reasons,
-    ...(ctx.switchPreferences !== undefined ? { switchPreferences: ctx.switchPreferences } : {}),
-    ...(ctx.holdUntil !== undefined ? { until: ctx.holdUntil } : {}),
-  };
+  // Optional fields set one by one: conditional spreads take V8's generic (slow) copy, per waiting job.
+  const d: Decision & { action: 'wait' } = { action: 'wait', reasons: out.slice() };
+  if (ctx.switchPreferences !== undefined) d.switchPreferences = ctx.switchPreferences;
+  if (ctx.holdUntil !== undefined) d.until = ctx.holdUntil;
+  return d;
 }

@@ -9,6 +9,7 @@ import type { Principal } from '../model/principal.js';
 import { nextState, type JobEventName } from '../model/transitions.js';
 import type { TransferStore } from './store.js';
 import { buildTransfer } from './transfer-request.js';
+import { changedRecord } from './job-record.js';
 import { isStorageFailure } from './sqlite-errors.js';
 import type { FerryError } from '../errors.js';
 import { assertPathFree } from '../transfer/path-busy.js';
@@ -93,19 +94,9 @@ export class JobQueue {
     const old = this.deps.store.get(id);
     if (!old) return undefined;
     const state = opts.event ? nextState(old.state, opts.event) : old.state;
-    // Not frozen: V8 freezes and copies frozen objects on a slow path (~4 µs each, 10 000 per pass); the
-    // queue hands records out as Readonly and never changes one it handed out.
-    const next = ({
-      ...old,
-      ...change,
-      id: old.id,
-      kind: old.kind,
-      owner: old.owner,
-      createdAt: old.createdAt,
-      state,
-      seq: old.seq + 1,
-      updatedAt: this.iso(),
-    } as Job);
+    // Not frozen (V8 copies frozen objects on a slow path); the queue hands records out as Readonly and
+    // never changes one it handed out.
+    const next = changedRecord(old, change, { state, seq: old.seq + 1, updatedAt: this.iso() });
     if (state !== old.state) this.log.info({ id, from: old.state, state, reasons: next.reasons.map((r) => r.code) }, 'state');
     if (opts.durable) this.save(next);
     else this.deps.store.keep(next);
@@ -120,7 +111,7 @@ export class JobQueue {
     this.batching = true;
     try {
       this.deps.store.transaction(() => {
-        for (const c of changes) this.update(c.id, c.change, { ...(c.event ? { event: c.event } : {}), durable: c.durable });
+        for (const c of changes) this.update(c.id, c.change, c);
       });
     } catch (e) {
       // A commit the disk refused: the changes stay in memory (unsaved, retried by the store) and are announced.
