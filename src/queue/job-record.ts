@@ -11,16 +11,14 @@ export interface Stamp {
   updatedAt: string;
 }
 
-// Never taken from a change: a job's identity and origin, and what the queue stamps.
-const FIXED = new Set(['id', 'kind', 'owner', 'createdAt', 'state', 'seq', 'updatedAt']);
-
 export function changedRecord(old: Job, change: Partial<Job>, stamp: Stamp): Job {
   const next = old.kind === 'http' ? copyHttp(old) : copyDevice(old);
-  const out = next as unknown as Record<string, unknown>;
-  const src = change as Record<string, unknown>;
-  for (const k of Object.keys(src)) {
-    if (!FIXED.has(k)) out[k] = src[k];
-  }
+  Object.assign(next, change);
+  // Never taken from a change: a job's identity and origin (the kind is the record's own, see copy*).
+  next.kind = old.kind;
+  next.id = old.id;
+  next.owner = old.owner;
+  next.createdAt = old.createdAt;
   next.state = stamp.state;
   next.seq = stamp.seq;
   next.updatedAt = stamp.updatedAt;

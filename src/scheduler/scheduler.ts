@@ -77,10 +77,6 @@ export class Scheduler {
     this.reconcile();
   }
 
-  get runningCount(): number {
-    return this.active.size;
-  }
-
   /** Coalesces many triggers into one pass on the next turn of the event loop. */
   requestReconcile(): void {
     if (this.pending || this.stopping) return;
@@ -220,8 +216,7 @@ export class Scheduler {
         // A cost hold that ends by itself (a window opens, a new day starts) is when to try next.
         const until = d.until !== undefined && (t.nextAttemptAt === null || Date.parse(t.nextAttemptAt) < d.until) ? isoAt(d.until, 'window') : undefined;
         if (switched || until || t.state !== 'waiting' || !sameReasons(t.reasons, d.reasons)) {
-          // Set one by one: a conditional spread is V8's slow generic copy, and this runs per waiting job.
-          const change: Partial<Job> = { reasons: d.reasons };
+          const change: Partial<Job> = { reasons: d.reasons }; // no conditional spreads: V8's slow copy, per job
           if (switched) change.preferences = switched;
           if (until) change.nextAttemptAt = until;
           changes.push({ id: t.id, change, event: 'hold', durable: Boolean(switched) });
