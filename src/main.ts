@@ -32,6 +32,7 @@ import { noDeviceRoutes } from './sync/no-device-routes.js';
 import type { Route } from './api/routes.js';
 import { fleetHealth, fleetRoutes } from './fleet/fleet-routes.js';
 import type { FleetBridge } from './fleet/fleet-bridge.js';
+import { meterFleetTraffic } from './fleet/fleet-usage.js';
 
 export interface AgentOptions {
   config: Config;
@@ -213,6 +214,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       const { startFleet } = await import('./fleet/start-fleet.js');
       const bridge = await startFleet({ cfg: current.fleet.mqtt, queue, scheduler, db: store.db, config, conditions, devices, version: packageVersion(), log });
       fleet = bridge;
+      // Sampled into the ledger every 10 s; the last sample is taken after the bridge's goodbye.
+      closers.unshift(meterFleetTraffic({ traffic: () => bridge.traffic(), count: ledger.count, everyMs: 10_000 }));
       closers.unshift(() => bridge.stop());
     }
     const socketPath = await api.listen();

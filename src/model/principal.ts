@@ -12,5 +12,8 @@ export const DEVICE_SYNC: Principal = Object.freeze({ name: 'device-sync', uid: 
 /** Jobs from the fleet bridge (MQTT). */
 export const FLEET: Principal = Object.freeze({ name: 'fleet', uid: null, admin: false });
 
+/** The fleet bridge's own MQTT bytes in the usage ledger (fleet/fleet-usage.ts). */
+export const FLEET_LINK_USAGE = 'fleet-mqtt';
+
 /** Client names a config may not give to a client: the agent's own principals and the implicit ones. */
-export const RESERVED_CLIENT_NAMES: readonly string[] = ['root', DEVICE_SYNC.name, FLEET.name];
+export const RESERVED_CLIENT_NAMES: readonly string[] = ['root', DEVICE_SYNC.name, FLEET.name, FLEET_LINK_USAGE];

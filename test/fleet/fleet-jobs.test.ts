@@ -174,4 +174,20 @@ describe.skipIf(skip !== null)('fleet jobs over MQTT', () => {
     await waitFor(() => status('gw-c', 'short')?.error?.code === 'EXPIRED', 10_000, 'short expired while running');
     expect(status('gw-c', 'short')).toMatchObject({ state: 'failed', transfers: [] });
   });
+
+  it("counts the bridge's own MQTT bytes in the usage ledger under fleet-mqtt, beside the fleet's transfers", async () => {
+    const [a] = agents;
+    // Sampled every 10 s: by now every agent has run for longer than that.
+    const usage = await waitFor(async () => {
+      const r = await a!.api('GET', '/v1/usage?by=client');
+      const rows = (r.body as { usage: Array<{ client: string; rxBytes: number; txBytes: number }> }).usage;
+      return rows.find((u) => u.client === 'fleet-mqtt' && u.rxBytes > 0 && u.txBytes > 0) ? rows : null;
+    }, 15_000, 'fleet-mqtt usage');
+    const link = usage.find((u) => u.client === 'fleet-mqtt')!;
+    const wire = ((await a!.api('GET', '/v1/fleet')).body as { bytes: { sent: number; received: number } }).bytes;
+    // Never more than the link counted (the ledger samples it); the transfers stay under their own owner.
+    expect(link.txBytes).toBeLessThanOrEqual(wire.sent);
+    expect(link.rxBytes).toBeLessThanOrEqual(wire.received);
+    expect(usage.find((u) => u.client === 'fleet')!.rxBytes).toBeGreaterThanOrEqual(fw.length);
+  });
 });
