@@ -176,6 +176,8 @@ async function downloadPass(
   const writer = createPartWriter({
     open: () => part.open(offset === 0),
     startOffset: offset,
+    // The part file's fsync follows the configured progress cadence (default 1 s).
+    checkpointMs: ctx.transfers.checkpointMs,
     onDurable: (partBytes) => cb.onResumeState({ partBytes, partBoot: currentBootId() }),
   });
   const pumped = pumpBody(res, writer, offset, total, hash, ctl, cb, ctx.pace);
