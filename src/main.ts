@@ -15,7 +15,7 @@ import { Scheduler } from './scheduler/scheduler.js';
 import type { Runners } from './scheduler/runner.js';
 import { createCostContext } from './policy/cost-rules.js';
 import { bandwidthLimit } from './policy/bandwidth-rules.js';
-import { dayBounds, localDay } from './policy/windows.js';
+import { dayBounds, localDay, SYSTEM_ZONE } from './policy/windows.js';
 import { createUsageLedger } from './queue/usage-ledger.js';
 import { createThrottle } from './transfer/throttle.js';
 import { renderUsageMetrics, usageRoutes } from './api/usage-routes.js';
@@ -87,7 +87,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const store = TransferStore.open(current.stateDir, { log });
   const closers: Array<() => Promise<void> | void> = [() => store.close()];
   // Windows and usage days are local wall-clock time: the configured zone or the system's (TZ).
-  const zone = (): string => current.policy.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zone = (): string => current.policy.timeZone ?? SYSTEM_ZONE;
   try {
     if (store.unreadable.length > 0) log.error({ ids: store.unreadable }, 'stored transfers that cannot be read were left out of the queue');
     try {

@@ -5,7 +5,8 @@ import type { Config } from '../config/schema.js';
 import type { Conditions, DataPlanConditions, NetworkConditions, PowerConditions, StorageConditions } from './snapshot.js';
 import type { NetworkManagerState } from './network-manager.js';
 import type { SysfsNetState } from './sysfs-net.js';
-import { modemForInterface, type ModemInfo } from './modem-manager.js';
+// Types only: a config-driven agent (static.ts imports sameConditions) must not load dbus-next.
+import type { ModemInfo } from './modem-manager.js';
 
 export interface SnapshotParts {
   /** null: NetworkManager unavailable (or no bus). */
@@ -95,4 +96,13 @@ function significant(c: Conditions): unknown {
 
 export function sameConditions(a: Conditions, b: Conditions): boolean {
   return isDeepStrictEqual(significant(a), significant(b));
+}
+
+/** The modem behind a network interface: by its net port, else the only (or first) modem. */
+export function modemForInterface(modems: ModemInfo[], iface: string | null): ModemInfo | null {
+  if (iface) {
+    const byPort = modems.find((m) => m.netPorts.includes(iface) || m.primaryPort === iface);
+    if (byPort) return byPort;
+  }
+  return modems[0] ?? null;
 }

@@ -75,15 +75,6 @@ function modemFrom(path: string, ifaces: Record<string, Record<string, unknown>>
   };
 }
 
-/** The modem behind a network interface: by its net port, else the only (or first) modem. */
-export function modemForInterface(modems: ModemInfo[], iface: string | null): ModemInfo | null {
-  if (iface) {
-    const byPort = modems.find((m) => m.netPorts.includes(iface) || m.primaryPort === iface);
-    if (byPort) return byPort;
-  }
-  return modems[0] ?? null;
-}
-
 export interface ModemManagerReaderDeps {
   bus: MessageBus;
   log: Logger;

@@ -85,8 +85,19 @@ function formatter(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/**
+ * The system's own zone (TZ, /etc/localtime), read through Date's local-time methods: an agent with no
+ * configured zone never builds an Intl.DateTimeFormat, whose ICU locale data costs ~6 MiB of resident memory.
+ */
+export const SYSTEM_ZONE = '';
+
 /** Local calendar fields of an instant in a zone. */
 export function wallTime(ms: number, zone: string): Wall {
+  if (zone === SYSTEM_ZONE) {
+    const t = new Date(ms);
+    const msOfDay = ((t.getHours() * 60 + t.getMinutes()) * 60 + t.getSeconds()) * 1000 + t.getMilliseconds();
+    return { y: t.getFullYear(), mo: t.getMonth() + 1, d: t.getDate(), wd: t.getDay(), msOfDay };
+  }
   const f: Record<string, number> = {};
   for (const p of formatter(zone).formatToParts(ms)) if (p.type !== 'literal') f[p.type] = Number(p.value);
   const y = f['year']!;

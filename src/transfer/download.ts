@@ -18,10 +18,11 @@ import { baseHeaders, headerOf } from './request-headers.js';
 
 // POLICY.md §3: over this size a server should honour Range; without it we warn.
 const RANGE_EXPECTED_ABOVE = 5 * 1024 * 1024;
-// Large batched writes keep the socket flowing while the previous batch is written; at most about
-// two batches plus the body's high-water mark are held per running download.
-const WRITE_BATCH = 4 * 1024 * 1024;
+// The part writer's ring (RING_BYTES) plus the body's high-water mark are held per running download.
 const BODY_HIGH_WATER = 1024 * 1024;
+// Received bytes are reported at most this often (each report is work in the scheduler); each
+// completed write reports too.
+const REPORT_MS = 100;
 
 interface ContentRange {
   start: number;
@@ -174,8 +175,9 @@ async function downloadPass(
   // right away still leaves what arrived; the writer holds it until released.
   const writer = createPartWriter({
     open: () => part.open(offset === 0),
-    batchBytes: WRITE_BATCH,
     startOffset: offset,
+    // The part file's fsync follows the configured progress cadence (default 1 s).
+    checkpointMs: ctx.transfers.checkpointMs,
     onDurable: (partBytes) => cb.onResumeState({ partBytes, partBoot: currentBootId() }),
   });
   const pumped = pumpBody(res, writer, offset, total, hash, ctl, cb, ctx.pace);
@@ -231,11 +233,19 @@ async function pumpBody(
     writerFull = false;
     resume();
   };
+  let reportedAt = 0;
+  let reported = -1;
+  const report = (n: number): void => {
+    if (n <= reported) return;
+    reported = n;
+    reportedAt = performance.now();
+    cb.onProgress(offset + n, total);
+  };
+  writer.onWritten = report;
   body.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
     hash?.update(chunk);
     ctl.touch();
-    cb.onProgress(offset + bytes, total);
     if (!writer.write(chunk)) {
       writerFull = true;
       body.pause();
@@ -245,6 +255,7 @@ async function pumpBody(
       body.pause();
       pace.ready(unthrottle);
     }
+    if (performance.now() - reportedAt >= REPORT_MS) report(bytes);
   });
   try {
     // finished() also settles for a body that already ended or failed.
@@ -257,6 +268,7 @@ async function pumpBody(
   try {
     // Whatever arrived is a valid prefix: it reaches the disk (fsync, then recorded) before we report.
     await writer.close(true);
+    report(bytes);
   } catch (e) {
     failure ??= e;
   }

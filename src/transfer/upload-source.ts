@@ -14,7 +14,7 @@ import type { Pacer } from './throttle.js';
 
 const MIN_CHUNK = 64 * 1024;
 const MAX_CHUNK = 4 * 1024 * 1024;
-const RING = 3;
+const RING = 4;
 // Under a bandwidth limit a 4 MiB chunk would be a burst of seconds: keep chunks at a tick's worth.
 const PACED_MAX_CHUNK = 256 * 1024;
 
@@ -69,8 +69,9 @@ export async function checkSource(t: HttpJob, ctx: RunContext, ctl: AttemptContr
 /**
  * Chunks of the open source from `start` to `end` (positioned reads: any number of these may run one after
  * another on the same descriptor); `onChunk` runs as each is taken by the HTTP client (backpressure-paced).
- * Chunk size adapts: large reads cost far less CPU on fast links, small ones keep progress (and the
- * no-progress watchdog) fed on slow links, where a 4 MiB chunk could take minutes to leave.
+ * The next chunk is read while the current one is sent. Chunk size adapts: large reads cost far less CPU
+ * on fast links, small ones keep progress (and the no-progress watchdog) fed on slow links, where a 4 MiB
+ * chunk could take minutes to leave.
  */
 export async function* fileChunks(
   fh: FdFile,
@@ -80,32 +81,45 @@ export async function* fileChunks(
   paced?: { pace: Pacer; signal: AbortSignal } | null,
 ): AsyncGenerator<Uint8Array> {
   let size = MIN_CHUNK;
-  let pos = start;
-  // Buffers are recycled (fresh 4 MiB buffers cost ~40 % more CPU in page faults). A buffer is
-  // refilled only when the chunk two places after it is requested: the client asks for the next
-  // chunk after socket.write() returned true or drained, and socket writes complete in order, so by
-  // then it is no longer referenced (one spare slot covers a client that reads one chunk ahead).
+  // Buffers are recycled (fresh 4 MiB buffers cost ~40 % more CPU in page faults). The next chunk is
+  // read, while the current one is sent, into the slot three places after the one the client is
+  // taking: the client asks for a chunk after socket.write() of the one before returned true or
+  // drained, and socket writes complete in order, so by then that slot is no longer referenced (one
+  // spare slot covers a client that reads one chunk ahead).
   let ring: Buffer[] = [];
   let ringSize = size;
-  for (let n = 0; ; n++) {
+  const read = async (n: number, at: number): Promise<{ buf: Buffer; bytesRead: number }> => {
     if (ringSize !== size) {
       ring = [];
       ringSize = size;
     }
     const buf = (ring[n % RING] ??= Buffer.allocUnsafe(size));
     // Never past the size checked at open: a file that grows meanwhile must not break Content-Length.
-    const want = Math.min(size, end - pos);
-    if (want <= 0) return;
-    const { bytesRead } = await fh.read(buf, 0, want, pos);
-    if (bytesRead === 0) return;
-    if (paced) await paced.pace.acquire(bytesRead, paced.signal);
-    pos += bytesRead;
-    const t0 = performance.now();
-    yield bytesRead < buf.length ? buf.subarray(0, bytesRead) : buf;
-    onChunk(bytesRead);
-    // Taken quickly: the link is fast, read more at once. Slowly: read less.
-    const took = performance.now() - t0;
-    if (took < 20) size = Math.min(size * 2, paced?.pace.limited ? PACED_MAX_CHUNK : MAX_CHUNK);
-    else if (took > 1000) size = Math.max(size / 2, MIN_CHUNK);
+    const want = Math.min(size, end - at);
+    if (want <= 0) return { buf, bytesRead: 0 };
+    const { bytesRead } = await fh.read(buf, 0, want, at);
+    return { buf, bytesRead };
+  };
+  let pos = start;
+  let next: Promise<{ buf: Buffer; bytesRead: number }> | null = read(0, pos);
+  try {
+    for (let n = 0; ; n++) {
+      const { buf, bytesRead } = await next;
+      next = null;
+      if (bytesRead === 0) return;
+      if (paced) await paced.pace.acquire(bytesRead, paced.signal);
+      pos += bytesRead;
+      next = read(n + 1, pos);
+      const t0 = performance.now();
+      yield bytesRead < buf.length ? buf.subarray(0, bytesRead) : buf;
+      onChunk(bytesRead);
+      // Taken quickly: the link is fast, read more at once. Slowly: read less.
+      const took = performance.now() - t0;
+      if (took < 20) size = Math.min(size * 2, paced?.pace.limited ? PACED_MAX_CHUNK : MAX_CHUNK);
+      else if (took > 1000) size = Math.max(size / 2, MIN_CHUNK);
+    }
+  } finally {
+    // A read may still be in flight when the client stops early; the descriptor is closed by withSource after.
+    await next?.catch(() => undefined);
   }
 }

@@ -6,10 +6,10 @@ import { captureLog } from './log-capture.js';
 import {
   generationFromAccessTech,
   isRoaming,
-  modemForInterface,
   startModemManagerReader,
   type ModemInfo,
 } from '../../src/conditions/modem-manager.js';
+import { modemForInterface } from '../../src/conditions/compose-snapshot.js';
 import type { ServiceReader } from '../../src/conditions/dbus-service-reader.js';
 import { prerequisite } from '../support/prerequisites.js';
 

@@ -2,7 +2,7 @@
 // instants (start inclusive, end exclusive). Each row runs the pure functions with an explicit zone.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { instantOf, isInside, localDay, windowProblems, windowState, type WindowSpec } from '../../src/policy/windows.js';
+import { instantOf, isInside, localDay, SYSTEM_ZONE, wallTime, windowProblems, windowState, type WindowSpec } from '../../src/policy/windows.js';
 
 const ALL = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const span = (start: string, end: string, days = ALL): WindowSpec => [{ days, start, end }];
@@ -99,5 +99,32 @@ describe('windows', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('the system zone (no policy.timeZone)', () => {
+  // Read through Date's local time, not Intl: it must agree with the named zone TZ points at, DST included.
+  it.each(['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe'])('agrees with %s when TZ names it', (zone) => {
+    const saved = process.env.TZ;
+    process.env.TZ = zone;
+    try {
+      fc.assert(
+        fc.property(fc.integer({ min: Z('2025-01-01T00:00:00Z'), max: Z('2028-01-01T00:00:00Z') }), (ms) => {
+          expect(wallTime(ms, SYSTEM_ZONE)).toEqual(wallTime(ms, zone));
+          const w = wallTime(ms, zone);
+          for (const minute of [0, 90, 150, 1440]) expect(instantOf(w.y, w.mo, w.d, minute, SYSTEM_ZONE)).toBe(instantOf(w.y, w.mo, w.d, minute, zone));
+          expect(isInside(span('01:00', '05:00'), ms, SYSTEM_ZONE)).toBe(isInside(span('01:00', '05:00'), ms, zone));
+        }),
+        { numRuns: 300 },
+      );
+      // The instants around a transition, where the two readings could part.
+      for (const at of ['2026-03-29T00:59:59.999Z', '2026-03-29T01:00:00.000Z', '2026-10-25T00:59:59.999Z', '2026-10-25T01:00:00.000Z', '2026-03-08T06:59:59.999Z', '2026-03-08T07:00:00.000Z', '2026-11-01T05:59:59.999Z', '2026-11-01T06:00:00.000Z']) {
+        expect(wallTime(Z(at), SYSTEM_ZONE)).toEqual(wallTime(Z(at), zone));
+        expect(localDay(Z(at), SYSTEM_ZONE)).toBe(localDay(Z(at), zone));
+      }
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
   });
 });

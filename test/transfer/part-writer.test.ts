@@ -1,0 +1,197 @@
+// The download ring writer on a real file opened as part-file.ts opens it (an FdFile, O_APPEND): order
+// and completeness of the bytes under any chunking, back-pressure, and the durability rule — an offset
+// is reported durable only after an fsync that began once those bytes were written.
+import { afterAll, describe, expect, it } from 'vitest';
+import { constants, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { FdFile } from '../../src/system/fd-file.js';
+import { createPartWriter, type PartHandle, type PartWriterOptions } from '../../src/transfer/part-writer.js';
+import { makeTempDir } from '../support/tmp.js';
+
+const dir = makeTempDir('ferry-part-writer-');
+afterAll(() => dir.cleanup());
+let n = 0;
+const { O_WRONLY, O_CREAT, O_APPEND, O_TRUNC } = constants;
+
+const openPart = (file: string, truncate: boolean) => async (): Promise<FdFile> =>
+  new FdFile(openSync(file, O_WRONLY | O_CREAT | O_APPEND | (truncate ? O_TRUNC : 0), 0o600));
+
+/** Feeds `chunks` the way pumpBody does: stops at false, continues on onReady. */
+async function feed(chunks: Buffer[], o: PartWriterOptions, durable = true): Promise<{ pauses: number; written: number[] }> {
+  const w = createPartWriter(o);
+  const written: number[] = [];
+  w.onWritten = (x) => written.push(x);
+  let pauses = 0;
+  let i = 0;
+  let wake: (() => void) | null = null;
+  w.onReady = () => wake?.();
+  w.release();
+  while (i < chunks.length) {
+    if (!w.write(chunks[i++]!)) {
+      pauses++;
+      await new Promise<void>((r) => (wake = r));
+      wake = null;
+    }
+    // Let writes complete between some chunks, as a socket does.
+    if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await w.close(durable);
+  return { pauses, written };
+}
+
+describe('part writer', () => {
+  it('writes every chunk in order through a ring that wraps many times, pausing the source when full', async () => {
+    const chunks = Array.from({ length: 200 }, (_, k) => randomBytes(1000 + ((k * 7919) % 60_000)));
+    const file = join(dir.path, `f${n++}`);
+    const { pauses, written } = await feed(chunks, { open: openPart(file, true), startOffset: 0, ringBytes: 64 * 1024 });
+    expect(readFileSync(file).equals(Buffer.concat(chunks))).toBe(true);
+    expect(pauses).toBeGreaterThan(0);
+    // Progress is reported per completed write, rising to the whole body.
+    expect(written.at(-1)).toBe(Buffer.concat(chunks).length);
+    expect([...written].sort((a, b) => a - b)).toEqual(written);
+  });
+
+  it('takes a chunk larger than the whole ring', async () => {
+    const big = randomBytes(300_000);
+    const file = join(dir.path, `f${n++}`);
+    await feed([randomBytes(10), big, randomBytes(5)], { open: openPart(file, true), startOffset: 0, ringBytes: 64 * 1024 });
+    expect(readFileSync(file).subarray(10, 300_010).equals(big)).toBe(true);
+    expect(readFileSync(file).length).toBe(300_015);
+  });
+
+  it('appends to the part kept from an earlier attempt and reports durable sizes from 0 of the file', async () => {
+    const file = join(dir.path, `f${n++}`);
+    writeFileSync(file, 'prefix-');
+    const durable: number[] = [];
+    await feed([Buffer.from('rest')], { open: openPart(file, false), startOffset: 7, onDurable: (x) => durable.push(x) });
+    expect(readFileSync(file, 'utf8')).toBe('prefix-rest');
+    expect(durable).toEqual([11]);
+  });
+
+  it('holds chunks until released, then writes them; any chunking gives the same file', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 40_000 }), { minLength: 1, maxLength: 40 }), async (sizes) => {
+        const chunks = sizes.map((s) => randomBytes(s));
+        const file = join(dir.path, `f${n++}`);
+        const w = createPartWriter({ open: openPart(file, true), startOffset: 0, ringBytes: 32 * 1024 });
+        let wake: (() => void) | null = null;
+        w.onReady = () => wake?.();
+        // Written before release(): only held (the source pauses once the ring is full).
+        let i = 0;
+        let blocked = false;
+        while (i < chunks.length && !blocked) blocked = !w.write(chunks[i++]!);
+        await w.opened;
+        expect(readFileSync(file).length).toBe(0);
+        const resumed = blocked ? new Promise<void>((r) => (wake = r)) : null;
+        w.release();
+        await resumed;
+        while (i < chunks.length) {
+          if (!w.write(chunks[i++]!)) await new Promise<void>((r) => (wake = r));
+        }
+        await w.close(false);
+        expect(readFileSync(file).equals(Buffer.concat(chunks))).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('reports a failed open through error and onReady, and close rejects', async () => {
+    const w = createPartWriter({ open: openPart(join(dir.path, 'no/such/dir/f'), true), startOffset: 0 });
+    const ready = new Promise<void>((r) => (w.onReady = r));
+    w.write(Buffer.from('x'));
+    await ready;
+    expect((w.error as NodeJS.ErrnoException).code).toBe('ENOENT');
+    await expect(w.close(true)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('part writer checkpoints', () => {
+  /** The real file, with the size on disk noted when each fsync begins and ends. */
+  function observed(file: string, clock: () => number = () => 0): { open: () => Promise<PartHandle>; syncs: Array<{ startSize: number; at: number; done: boolean }> } {
+    const syncs: Array<{ startSize: number; at: number; done: boolean }> = [];
+    return {
+      syncs,
+      open: async () => {
+        const f = await openPart(file, true)();
+        return {
+          writev: (b) => f.writev(b),
+          close: () => f.close(),
+          sync: async () => {
+            const s = { startSize: fstatSync(f.fd).size, at: clock(), done: false };
+            syncs.push(s);
+            await f.sync();
+            s.done = true;
+          },
+        };
+      },
+    };
+  }
+
+  it('reports an offset only after an fsync that began with those bytes on disk; at most one per checkpoint interval', async () => {
+    const file = join(dir.path, `f${n++}`);
+    let clock = 0;
+    const o = observed(file, () => clock);
+    const durable: Array<{ at: number; syncsDone: number }> = [];
+    const chunks = Array.from({ length: 120 }, () => randomBytes(16 * 1024));
+    const w = createPartWriter({
+      open: o.open,
+      startOffset: 0,
+      ringBytes: 64 * 1024,
+      checkpointMs: 1000,
+      now: () => (clock += 100), // every look at the clock is 100 ms later
+      onDurable: (at) => durable.push({ at, syncsDone: o.syncs.filter((s) => s.done).length }),
+    });
+    let wake: (() => void) | null = null;
+    w.onReady = () => wake?.();
+    w.release();
+    for (const c of chunks) {
+      if (!w.write(c)) await new Promise<void>((r) => (wake = r));
+      // A link slower than the disk: each fsync ends before much more arrives.
+      do await new Promise((r) => setImmediate(r));
+      while (o.syncs.some((s) => !s.done));
+    }
+    await w.close(true);
+    const total = 120 * 16 * 1024;
+    expect(readFileSync(file).length).toBe(total);
+    // Checkpoints during the download, and the final one at close with the whole file.
+    expect(durable.length).toBeGreaterThan(2);
+    expect(durable.at(-1)!.at).toBe(total);
+    expect(o.syncs.length).toBe(durable.length);
+    durable.forEach((d, k) => {
+      // The k-th report follows the k-th fsync's end, and that fsync began with at least d.at bytes in the file.
+      expect(d.syncsDone).toBeGreaterThanOrEqual(k + 1);
+      expect(o.syncs[k]!.startSize).toBeGreaterThanOrEqual(d.at);
+    });
+    expect(durable.map((d) => d.at)).toEqual([...durable.map((d) => d.at)].sort((a, b) => a - b));
+    // During the download (all but the final fsync at close), fsyncs are at least checkpointMs apart.
+    const during = o.syncs.slice(0, -1).map((s) => s.at);
+    during.slice(1).forEach((at, k) => expect(at - during[k]!).toBeGreaterThanOrEqual(1000));
+  });
+
+  it('without onDurable or durable close it never fsyncs', async () => {
+    const file = join(dir.path, `f${n++}`);
+    const o = observed(file);
+    await feed([randomBytes(300_000), randomBytes(300_000)], { open: o.open, startOffset: 0, ringBytes: 64 * 1024, now: () => Date.now() + 1e9 }, false);
+    expect(readFileSync(file).length).toBe(600_000);
+    expect(o.syncs).toEqual([]);
+  });
+
+  it('an fsync that fails is never reported as durable and fails close', async () => {
+    const file = join(dir.path, `f${n++}`);
+    const durable: number[] = [];
+    const w = createPartWriter({
+      open: async () => {
+        const f = await openPart(file, true)();
+        return { writev: (b) => f.writev(b), close: () => f.close(), sync: async () => Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' })) };
+      },
+      startOffset: 0,
+      onDurable: (x) => durable.push(x),
+    });
+    w.release();
+    w.write(randomBytes(1000));
+    await expect(w.close(true)).rejects.toMatchObject({ code: 'EIO' });
+    expect(durable).toEqual([]);
+  });
+});
