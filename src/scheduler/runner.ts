@@ -23,5 +23,6 @@ export interface Runners {
 export type StopCause =
   | { by: 'client-pause' }
   | { by: 'client-cancel' }
-  | { by: 'policy'; reasons: Reason[]; fail?: Reason }
+  /** `until`: the cost hold's end (window opening, new day), recorded as nextAttemptAt with the stop. */
+  | { by: 'policy'; reasons: Reason[]; fail?: Reason; until?: number }
   | { by: 'shutdown' };

@@ -63,10 +63,11 @@ function stopped(job: Job, cause: StopCause, bytesTransferred: number, now: numb
     case 'policy': {
       if (cause.fail) return { event: 'fail', change: { bytesTransferred, ...FINISHED, error: { code: cause.fail.code, message: cause.fail.message } } };
       const slow = cause.reasons.some((x) => x.code === 'slow-transfer');
-      return {
-        event: 'policy-stop',
-        change: { bytesTransferred, reasons: cause.reasons, ...(slow ? { nextAttemptAt: isoAt(now + retryDelayMs(job.retry, job.attempts, null), 'retry') } : {}) },
-      };
+      const change: Partial<Job> = { bytesTransferred, reasons: cause.reasons };
+      // The job waits with the whole answer at once: a client never sees a cost hold without its end.
+      if (slow) change.nextAttemptAt = isoAt(now + retryDelayMs(job.retry, job.attempts, null), 'retry');
+      else if (cause.until !== undefined) change.nextAttemptAt = isoAt(cause.until, 'window');
+      return { event: 'policy-stop', change };
     }
   }
 }
