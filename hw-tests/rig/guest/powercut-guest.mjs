@@ -1,10 +1,10 @@
 // The guest side of the power-cut suite (hw-tests/rig/vm/powercut.mjs cuts the VM; parameters on the
 // kernel command line, see powercut-data.mjs). Prints one `RIG-PC: <what> <json>` line per fact to the
 // serial console, which the host reads; nothing here survives a cut, so nothing is kept in the guest.
-//   device STATE_DIR   puts the device file into the serial simulator's folder before it starts
-//   watch OUT          every boot: how ferry came up (unit, API, database), what the earlier cuts left
-//                      at the target paths, then progress every 0.5 s; `setup` queues the two
-//                      transfers, `final` waits for both to finish and leaves powercut-final.json in OUT
+//   watch OUT SIM   every boot: puts the device's file into the serial simulator's folder SIM (before
+//                   the gadget starts), reports how ferry came up (unit, API, database) and what the
+//                   earlier cuts left at the target paths, then progress every 0.5 s; `setup` queues
+//                   the two transfers, `final` waits for both to finish and leaves powercut-final.json in OUT
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, closeSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,8 @@ function http(method, path, body, { socket = SOCKET, base = 'http://ferry' } = {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const url = new URL(path, base);
     const req = request(
-      { ...(socket ? { socketPath: socket } : { host: url.hostname, port: url.port }), path: url.pathname + url.search, method, timeout: 10_000, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} },
+      // agent: false: a fresh connection per request (a reused keep-alive socket the server just closed resets).
+      { ...(socket ? { socketPath: socket } : { host: url.hostname, port: url.port }), agent: false, path: url.pathname + url.search, method, timeout: 10_000, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
@@ -149,17 +150,23 @@ async function sources() {
 
 const brief = (t) => (t ? [t.state, t.bytesTransferred, t.totalBytes, t.error?.code ?? t.lastError?.code ?? null] : null);
 
-async function watch(out) {
+async function watch(out, sim) {
+  device(sim);
   say('boot', { phase: p.phase });
   await waitHealthy();
   say('ferry', { healthyAt: uptime(), unit: unitFacts(), db: dbFacts() });
   say('targets', await targetFacts());
   if (p.phase === 'setup') await setup();
+  const finished = (t) => t && ['completed', 'failed', 'cancelled'].includes(t.state);
   for (;;) {
-    const { dl, pull } = await transfers();
-    say('progress', { dl: brief(dl), pull: brief(pull), ...(await sources()) });
-    const finished = (t) => t && ['completed', 'failed', 'cancelled'].includes(t.state);
-    if (p.phase === 'final' && finished(dl) && finished(pull)) return final(out, dl, pull);
+    try {
+      const { dl, pull } = await transfers();
+      say('progress', { dl: brief(dl), pull: brief(pull), ...(await sources()) });
+      if (p.phase === 'final' && finished(dl) && finished(pull)) return await final(out, dl, pull);
+    } catch (e) {
+      // ferry restarting (its watchdog) is reported by the next boot's unit facts; keep watching.
+      say('note', { text: `watch: ${e.message}` });
+    }
     await sleep(500);
   }
 }
@@ -177,8 +184,7 @@ function device(stateDir) {
   writeFileSync(join(stateDir, 'delay-ms'), `${p.delayMs}\n`);
 }
 
-const [cmd, arg] = process.argv.slice(2);
+const [cmd, out, sim] = process.argv.slice(2);
 if (!p) throw new Error('no rig.pc= on the kernel command line');
-if (cmd === 'device') device(arg);
-else if (cmd === 'watch') await watch(arg);
-else throw new Error(`usage: powercut-guest.mjs device STATE_DIR | watch OUT`);
+if (cmd === 'watch' && out && sim) await watch(out, sim);
+else throw new Error('usage: powercut-guest.mjs watch OUT SIM_STATE_DIR');

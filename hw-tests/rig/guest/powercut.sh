@@ -13,10 +13,14 @@ mkdir -p "$OUT"
 say() { printf 'RIG-PC: note {"text":"%s","t":%s}\n' "$*" "$(cut -d' ' -f1 /proc/uptime)"; }
 say "guest phase=$PHASE"
 
-# The device's file goes in before the gadget binds: on later boots ferry (started by systemd long
-# before this) resumes its pull as soon as the device shows up.
-node "$G/powercut-guest.mjs" device /run/ferry-rig/serial-smp || say "device-file-failed"
-bash "$G/usb-gadgets.sh" "$OUT/devices.env" > /dev/null || say "usb-gadgets-failed"
+# The watcher starts first (node takes a while under TCG) and puts the device's file in place before
+# the gadget binds: on later boots ferry (started by systemd long before this) resumes its pull as
+# soon as the device shows up.
+SIM=/run/ferry-rig/serial-smp
+node "$G/powercut-guest.mjs" watch "$OUT" "$SIM" &
+WATCHER=$!
+i=0; while [ ! -f "$SIM/delay-ms" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
+RIG_GADGETS=acm bash "$G/usb-gadgets.sh" "$OUT/devices.env" > /dev/null || say "usb-gadgets-failed"
 
 if [ "$PHASE" = setup ]; then
   # The origin lives on the persistent disk and starts before ferry on every later boot.
@@ -42,7 +46,7 @@ EOU
   sync
 fi
 
-node "$G/powercut-guest.mjs" watch "$OUT"
+wait $WATCHER
 RC=$?
 if [ "$PHASE" = final ]; then
   journalctl -u ferry.service -o short-monotonic --no-pager > "$OUT/ferry-journal.txt" 2>&1
