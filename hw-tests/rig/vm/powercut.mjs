@@ -22,7 +22,7 @@ const cuts = env('RIG_PC_CUTS', 10);
 const seed = process.env.RIG_PC_SEED || String(Math.floor(Math.random() * 2 ** 31));
 const maxDelayS = env('RIG_PC_MAX_DELAY_S', 4);
 // Sizes and speeds: both transfers must outlast every cut boot; the last boot lifts both limits.
-const params = { seed, dlSize: env('RIG_PC_DL_BYTES', 64 * 1024 * 1024), devSize: env('RIG_PC_DEV_BYTES', 384 * 1024), rate: env('RIG_PC_RATE', 32 * 1024), delayMs: env('RIG_PC_DELAY_MS', 25) };
+const params = { seed, dlSize: env('RIG_PC_DL_BYTES', 64 * 1024 * 1024), devSize: env('RIG_PC_DEV_BYTES', 128 * 1024), rate: env('RIG_PC_RATE', 32 * 1024), delayMs: env('RIG_PC_DELAY_MS', 10) };
 const bootTimeoutS = env('RIG_PC_BOOT_TIMEOUT_S', 900);
 
 const out = join(run, 'out');
