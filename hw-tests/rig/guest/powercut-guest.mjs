@@ -1,9 +1,9 @@
 // The guest side of the power-cut suite (hw-tests/rig/vm/powercut.mjs cuts the VM; parameters on the
 // kernel command line, see powercut-data.mjs). Prints one `RIG-PC: <what> <json>` line per fact to the
 // serial console, which the host reads; nothing here survives a cut, so nothing is kept in the guest.
-//   watch OUT SIM   every boot: puts the device's file into the serial simulator's folder SIM (before
-//                   the gadget starts), reports how ferry came up (unit, API, database) and what the
-//                   earlier cuts left at the target paths, then progress every 0.5 s; `setup` queues
+//   watch OUT SIM   every boot: puts the device's file into the UDP SMP device's folder SIM, reports
+//                   how ferry came up (unit, API, database), starts the device (powercut-udp-device.mjs),
+//                   reports what the earlier cuts left at the target paths, then progress every 0.5 s; `setup` queues
 //                   the two transfers, `final` waits for both to finish and leaves powercut-final.json in OUT
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,9 +16,9 @@ const SOCKET = '/run/ferry/ferry.sock';
 const ROOT = '/var/lib/ferry/transfers';
 const STATE = '/var/lib/ferry/state';
 const ORIGIN = 'http://127.0.0.1:8091';
-const DEVICE_ID = 'rig-serial';
+const DEVICE_ID = 'rig-udp';
 const REMOTE = '/lfs/rig-data.bin';
-// Target paths (relative to the transfers root): the download's, and the pull's from ferry.powercut.json.
+// Target paths (relative to the transfers root): the download's, and the pull's (ferry.powercut.json's device).
 const DL_PATH = 'pc/download.bin';
 const PULL_PATH = `devices/${DEVICE_ID}/rig-data.bin`;
 
@@ -129,7 +129,7 @@ async function setup() {
 }
 
 /** Where the origin and the device were asked to resume this boot, and how far they got. */
-async function sources() {
+async function sources(simDir) {
   let origin = null;
   try {
     const s = (await http('GET', '/status', undefined, { socket: null, base: ORIGIN })).body;
@@ -141,7 +141,7 @@ async function sources() {
   }
   let reads = [];
   try {
-    reads = readFileSync('/run/ferry-rig/serial-smp/requests.log', 'utf8').split('\n').filter((l) => l.startsWith(`fs-read ${REMOTE} `)).map((l) => Number(l.split(' ')[2]));
+    reads = readFileSync(join(simDir, 'requests.log'), 'utf8').split('\n').filter((l) => l.startsWith(`fs-read ${REMOTE} `)).map((l) => Number(l.split(' ')[2]));
   } catch {
     // no read yet
   }
@@ -155,13 +155,16 @@ async function watch(out, sim) {
   say('boot', { phase: p.phase });
   await waitHealthy();
   say('ferry', { healthyAt: uptime(), unit: unitFacts(), db: dbFacts() });
+  // The device comes up now, not before: the download resumed at once, the pull then starts about as soon.
+  const script = new URL('./powercut-udp-device.mjs', import.meta.url).pathname;
+  execFileSync('systemd-run', ['--unit=rig-pc-udp-smp', '--quiet', '/usr/bin/node', script, '1337', sim]);
   say('targets', await targetFacts());
   if (p.phase === 'setup') await setup();
   const finished = (t) => t && ['completed', 'failed', 'cancelled'].includes(t.state);
   for (;;) {
     try {
       const { dl, pull } = await transfers();
-      say('progress', { dl: brief(dl), pull: brief(pull), ...(await sources()) });
+      say('progress', { dl: brief(dl), pull: brief(pull), ...(await sources(sim)) });
       if (p.phase === 'final' && finished(dl) && finished(pull)) return await final(out, dl, pull);
     } catch (e) {
       // ferry restarting (its watchdog) is reported by the next boot's unit facts; keep watching.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The guest side of the power-cut suite, run by rig-main.sh instead of the hw tests when the kernel
 # command line carries `rig.pc=` (the host's vm/powercut.mjs boots the VM on one persistent disk and
-# cuts it). Every boot: the serial SMP device (with the suite's file) and the watcher, which reports on
+# cuts it). Every boot: the watcher, which starts the UDP SMP device and reports on
 # the console. `setup` (the first boot) installs the origin unit and ferry, and queues the transfers;
 # `final` (the last) lets both finish, records the result and the journals, and powers off. Other
 # boots never end by themselves: the host cuts them.
@@ -13,14 +13,11 @@ mkdir -p "$OUT"
 say() { printf 'RIG-PC: note {"text":"%s","t":%s}\n' "$*" "$(cut -d' ' -f1 /proc/uptime)"; }
 say "guest phase=$PHASE"
 
-# The watcher starts first (node takes a while under TCG) and puts the device's file in place before
-# the gadget binds: on later boots ferry (started by systemd long before this) resumes its pull as
-# soon as the device shows up.
-SIM=/run/ferry-rig/serial-smp
+# The watcher (node takes a while under TCG) puts the device's file into the device's folder and
+# starts the UDP SMP device once ferry answers, so both transfers start moving about together.
+SIM=/run/ferry-rig/udp-smp
 node "$G/powercut-guest.mjs" watch "$OUT" "$SIM" &
 WATCHER=$!
-i=0; while [ ! -f "$SIM/delay-ms" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
-RIG_GADGETS=acm bash "$G/usb-gadgets.sh" "$OUT/devices.env" > /dev/null || say "usb-gadgets-failed"
 
 if [ "$PHASE" = setup ]; then
   # The origin lives on the persistent disk and starts before ferry on every later boot.

@@ -1,6 +1,6 @@
 // The power-cut suite's host side: boots the rig VM on one persistent root (a qcow2 overlay of the
 // base image), lets ferry (under systemd) run a throttled download from the guest's origin and a pull
-// from the serial SMP device, and SIGKILLs QEMU (no shutdown: the guest's page cache and QEMU's
+// from the guest's UDP SMP device, and SIGKILLs QEMU (no shutdown: the guest's page cache and QEMU's
 // unflushed qcow2 metadata are lost, like a power cut) at a seeded random moment after both moved in
 // that boot. After each boot it checks from the guest's console lines (guest/powercut-guest.mjs):
 // ferry active, its database opened (WAL, nothing moved aside, the queue loaded), no file at a target
@@ -22,7 +22,7 @@ const cuts = env('RIG_PC_CUTS', 10);
 const seed = process.env.RIG_PC_SEED || String(Math.floor(Math.random() * 2 ** 31));
 const maxDelayS = env('RIG_PC_MAX_DELAY_S', 4);
 // Sizes and speeds: both transfers must outlast every cut boot; the last boot lifts both limits.
-const params = { seed, dlSize: env('RIG_PC_DL_BYTES', 64 * 1024 * 1024), devSize: env('RIG_PC_DEV_BYTES', 128 * 1024), rate: env('RIG_PC_RATE', 32 * 1024), delayMs: env('RIG_PC_DELAY_MS', 10) };
+const params = { seed, dlSize: env('RIG_PC_DL_BYTES', 64 * 1024 * 1024), devSize: env('RIG_PC_DEV_BYTES', 192 * 1024), rate: env('RIG_PC_RATE', 32 * 1024), delayMs: env('RIG_PC_DELAY_MS', 10) };
 const bootTimeoutS = env('RIG_PC_BOOT_TIMEOUT_S', 900);
 
 const out = join(run, 'out');
@@ -118,6 +118,40 @@ function commonFacts(b, what, o, ms, phase) {
   }
 }
 
+// Per cut: what the transfers had (ferry's API, last look before the kill), what the next boot
+// resumed from; printed as soon as the next boot is over.
+const rows = [];
+let midDl = 0;
+let midPull = 0;
+function cutRow(b, next) {
+  const last = b.last ?? {};
+  const isMid = (t) => t && t[0] === 'running' && (t[2] === null || t[1] < t[2]);
+  if (isMid(last.dl)) midDl++;
+  if (isMid(last.pull)) midPull++;
+  const row = {
+    cut: b.n,
+    cutAtS: b.cutAtMs === null ? null : Number(secs(b.cutAtMs)),
+    delayS: b.delayS === null ? null : Number(b.delayS.toFixed(2)),
+    dlBefore: last.dl?.[1] ?? null,
+    dlOriginSent: last.origin?.at ?? null,
+    dlResumedFrom: next.resumed.dl ?? null,
+    pullBefore: last.pull?.[1] ?? null,
+    pullResumedFrom: next.resumed.pull ?? null,
+    nextFerryReadyS: next.unit ? Number(next.unit.readyAt.toFixed(1)) : null,
+    nextDbOpened: !!(next.db && next.db.wal && next.db.movedAside.length === 0 && next.db.queueLoaded),
+    nextRecovered: next.db?.recovered ?? null,
+    nextDlMovingS: next.moving.dl === undefined ? null : Number(secs(next.moving.dl)),
+    nextPullMovingS: next.moving.pull === undefined ? null : Number(secs(next.moving.pull)),
+    qcow2: b.qcow2,
+  };
+  rows.push(row);
+  log(
+    `cut ${row.cut}/${cuts} at ${row.cutAtS} s (${row.delayS} s after both moved): download ${mib(row.dlBefore)} MiB done (resumed from ${mib(row.dlResumedFrom)} MiB), ` +
+      `pull ${kib(row.pullBefore)} KiB done (resumed from ${kib(row.pullResumedFrom)} KiB); next boot: DB ${row.nextDbOpened ? 'opened (WAL)' : 'NOT opened'}, ` +
+      `ferry ready ${row.nextFerryReadyS} s after boot, moving again ${row.nextDlMovingS} s (download) / ${row.nextPullMovingS} s (pull) after QEMU start; qcow2 ${row.qcow2}`,
+  );
+}
+
 const boots = [];
 for (let n = 1; n <= cuts; n++) {
   const phase = n === 1 ? 'setup' : 'cut';
@@ -158,6 +192,7 @@ for (let n = 1; n <= cuts; n++) {
   // 0 clean, 3 leaked clusters only (harmless: space QEMU had allocated when it was killed), 2 corrupt.
   b.qcow2 = img.status === 0 ? 'clean' : img.status === 3 ? 'leaked clusters only' : `exit ${img.status}: ${img.stdout.trim().split('\n').pop()}`;
   check(`cut ${n}: the qcow2 root image is consistent`, img.status === 0 || img.status === 3, b.qcow2);
+  if (n > 1) cutRow(boots[n - 2], b);
 }
 
 const fin = { n: cuts + 1, phase: 'final', resumed: {}, moving: {} };
@@ -177,6 +212,7 @@ const vm = boot(cuts + 1, 'final', (what, o, ms) => {
 });
 const fr = await vm.done;
 fin.exit = fr.code;
+cutRow(boots[cuts - 1], fin);
 const res = fin.result;
 check('final boot: the guest reported the end state and powered off', res && fr.code === 0, `QEMU exit ${fr.code}`);
 if (res) {
@@ -185,39 +221,6 @@ if (res) {
   check('no part file left behind', res.targets.parts === 0, `${res.targets.parts} in .ferry-parts`);
 }
 
-// Per cut: what the transfers had (ferry's API, last look before the kill), what the next boot resumed from.
-const rows = [];
-let midDl = 0;
-let midPull = 0;
-for (const b of boots.slice(0, cuts)) {
-  const next = boots[b.n];
-  const last = b.last ?? {};
-  const isMid = (t) => t && t[0] === 'running' && (t[2] === null || t[1] < t[2]);
-  if (isMid(last.dl)) midDl++;
-  if (isMid(last.pull)) midPull++;
-  const row = {
-    cut: b.n,
-    cutAtS: b.cutAtMs === null ? null : Number(secs(b.cutAtMs)),
-    delayS: b.delayS === null ? null : Number(b.delayS.toFixed(2)),
-    dlBefore: last.dl?.[1] ?? null,
-    dlOriginSent: last.origin?.at ?? null,
-    dlResumedFrom: next.resumed.dl ?? null,
-    pullBefore: last.pull?.[1] ?? null,
-    pullResumedFrom: next.resumed.pull ?? null,
-    nextFerryReadyS: next.unit ? Number(next.unit.readyAt.toFixed(1)) : null,
-    nextDbOpened: !!(next.db && next.db.wal && next.db.movedAside.length === 0 && next.db.queueLoaded),
-    nextRecovered: next.db?.recovered ?? null,
-    nextDlMovingS: next.moving.dl === undefined ? null : Number(secs(next.moving.dl)),
-    nextPullMovingS: next.moving.pull === undefined ? null : Number(secs(next.moving.pull)),
-    qcow2: b.qcow2,
-  };
-  rows.push(row);
-  log(
-    `cut ${row.cut}/${cuts} at ${row.cutAtS} s (${row.delayS} s after both moved): download ${mib(row.dlBefore)} MiB done (resumed from ${mib(row.dlResumedFrom)} MiB), ` +
-      `pull ${kib(row.pullBefore)} KiB done (resumed from ${kib(row.pullResumedFrom)} KiB); next boot: DB ${row.nextDbOpened ? 'opened (WAL)' : 'NOT opened'}, ` +
-      `ferry ready ${row.nextFerryReadyS} s after boot, moving again ${row.nextDlMovingS} s (download) / ${row.nextPullMovingS} s (pull) after QEMU start; qcow2 ${row.qcow2}`,
-  );
-}
 check(`at least ${cuts} cuts landed mid-download or mid-pull`, midDl + midPull >= cuts, `${midDl} mid-download, ${midPull} mid-pull`);
 const okCount = checks.filter((c) => c.ok).length;
 const summary = {
