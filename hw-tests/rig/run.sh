@@ -4,8 +4,8 @@
 # btvirt, test_power); installs ferry there from this working tree, runs hw-tests/ inside, and
 # brings results and ferry's journal back. Last line: `rig: N passed, M failed`. Needs root.
 # Arguments are vitest file filters (default: all of hw-tests/), e.g. `npm run test:rig -- network`.
-# Without filters a short power-cut run (RIG_PC_CUTS, default 2) follows the tests; `--powercut`
-# (`npm run test:rig:powercut`) runs only the power-cut suite, with 10 cuts unless RIG_PC_CUTS says.
+# `--powercut` (`npm run test:rig:powercut`) runs only the power-cut suite, with 10 cuts unless
+# RIG_PC_CUTS says; with RIG_PC_CUTS set and no filter, a plain run adds that many cuts after the tests.
 set -uo pipefail
 PC_ONLY=0
 if [ "${1:-}" = --powercut ]; then PC_ONLY=1; shift; fi
@@ -52,11 +52,11 @@ if [ $PC_ONLY = 0 ]; then
   [ -f "$RUN/out/ferry-journal.txt" ] && cp "$RUN/out/ferry-journal.txt" "$RUN/"
   echo "rig: VM run $(rig_secs "$T2" "$T3") s (boot, install, tests); total $(rig_secs "$T0" "$T3") s; results in $RUN"
 fi
-if [ $PC_ONLY = 1 ] || [ -z "$*" ]; then
+if [ $PC_ONLY = 1 ] || { [ -z "$*" ] && [ -n "${RIG_PC_CUTS:-}" ]; }; then
   # The power-cut suite boots the same payload again, on a root disk of its own (vm/powercut.mjs).
   T4=$(rig_now)
   mkdir -p "$RUN/out"
-  RIG_ACCEL=$ACCEL RIG_PC_CUTS=${RIG_PC_CUTS:-$([ $PC_ONLY = 1 ] && echo 10 || echo 2)} node "$RIG_DIR/vm/powercut.mjs" "$RUN"
+  RIG_ACCEL=$ACCEL RIG_PC_CUTS=${RIG_PC_CUTS:-10} node "$RIG_DIR/vm/powercut.mjs" "$RUN"
   debugfs -R "rdump /out/powercut $RUN/out" "$RIG_WORK/payload.img" >/dev/null 2>&1 || echo "rig: could not read the power-cut results from the payload disk"
   echo "rig: power cut $(rig_secs "$T4" "$(rig_now)") s; total $(rig_secs "$T0" "$(rig_now)") s; results in $RUN"
 fi
