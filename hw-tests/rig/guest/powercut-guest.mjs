@@ -148,7 +148,7 @@ async function sources(simDir) {
   return { origin, device: reads.length ? { first: reads[0], last: reads[reads.length - 1], n: reads.length } : { n: 0 } };
 }
 
-const brief = (t) => (t ? [t.state, t.bytesTransferred, t.totalBytes, t.error?.code ?? t.lastError?.code ?? null] : null);
+const brief = (t) => (t ? [t.state, t.bytesTransferred, t.totalBytes, t.error?.code ?? t.lastError?.code ?? null, t.reasons.map((r) => r.code).join(',')] : null);
 
 async function watch(out, sim) {
   device(sim);
