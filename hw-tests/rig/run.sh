@@ -4,7 +4,11 @@
 # btvirt, test_power); installs ferry there from this working tree, runs hw-tests/ inside, and
 # brings results and ferry's journal back. Last line: `rig: N passed, M failed`. Needs root.
 # Arguments are vitest file filters (default: all of hw-tests/), e.g. `npm run test:rig -- network`.
+# `--powercut` (`npm run test:rig:powercut`) runs only the power-cut suite, with 10 cuts unless
+# RIG_PC_CUTS says; with RIG_PC_CUTS set and no filter, a plain run adds that many cuts after the tests.
 set -uo pipefail
+PC_ONLY=0
+if [ "${1:-}" = --powercut ]; then PC_ONLY=1; shift; fi
 . "$(dirname "$0")/lib/common.sh"
 [ "$(id -u)" = 0 ] || rig_die "the virtual rig needs root (debootstrap, chroot); CI runs as root"
 for t in qemu-system-x86_64 debootstrap busybox mkfs.ext4 debugfs /usr/bin/time; do
@@ -26,24 +30,34 @@ T2=$(rig_now)
 if [ $COLD = 1 ]; then echo "rig: cold build $(rig_secs "$T0" "$T1") s (kernel, test_power, debootstrap, base image) + payload $(rig_secs "$T1" "$T2") s"
 else echo "rig: build cached; payload $(rig_secs "$T1" "$T2") s"; fi
 
-echo "rig: booting with $ACCEL"
 RUN=$RIG_WORK/runs/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RUN"
 ln -sfn "$RUN" "$RIG_WORK/runs/latest"
 LOG=$RUN/console.log
-: > "$LOG"
-RIG_ACCEL=$ACCEL bash "$RIG_DIR/vm/boot.sh" "$LOG" &
-VM=$!
-# Show the guest's progress: rig markers and vitest's per-test lines.
-tail -n +1 -F --pid=$VM "$LOG" 2>/dev/null | grep --line-buffered -aE '^RIG: |^ *[✓×↓] |FAIL ' &
-TAILPID=$!
-wait $VM; VMRC=$?
-sleep 0.5; kill $TAILPID 2>/dev/null; wait $TAILPID 2>/dev/null
-T3=$(rig_now)
-[ $VMRC = 0 ] || echo "rig: the VM ended with status $VMRC (124: timed out)"
-grep -aq '^RIG: DONE' "$LOG" || echo "rig: the guest did not finish its run (see $LOG)"
-# Results come back on the payload disk; debugfs reads ext4 without mounting (no loop device needed).
-debugfs -R "rdump /out $RUN" "$RIG_WORK/payload.img" >/dev/null 2>&1 || echo "rig: could not read results from the payload disk"
-[ -f "$RUN/out/ferry-journal.txt" ] && cp "$RUN/out/ferry-journal.txt" "$RUN/"
-echo "rig: VM run $(rig_secs "$T2" "$T3") s (boot, install, tests); total $(rig_secs "$T0" "$T3") s; results in $RUN"
+if [ $PC_ONLY = 0 ]; then
+  echo "rig: booting with $ACCEL"
+  : > "$LOG"
+  RIG_ACCEL=$ACCEL bash "$RIG_DIR/vm/boot.sh" "$LOG" &
+  VM=$!
+  # Show the guest's progress: rig markers and vitest's per-test lines.
+  tail -n +1 -F --pid=$VM "$LOG" 2>/dev/null | grep --line-buffered -aE '^RIG: |^ *[✓×↓] |FAIL ' &
+  TAILPID=$!
+  wait $VM; VMRC=$?
+  sleep 0.5; kill $TAILPID 2>/dev/null; wait $TAILPID 2>/dev/null
+  T3=$(rig_now)
+  [ $VMRC = 0 ] || echo "rig: the VM ended with status $VMRC (124: timed out)"
+  grep -aq '^RIG: DONE' "$LOG" || echo "rig: the guest did not finish its run (see $LOG)"
+  # Results come back on the payload disk; debugfs reads ext4 without mounting (no loop device needed).
+  debugfs -R "rdump /out $RUN" "$RIG_WORK/payload.img" >/dev/null 2>&1 || echo "rig: could not read results from the payload disk"
+  [ -f "$RUN/out/ferry-journal.txt" ] && cp "$RUN/out/ferry-journal.txt" "$RUN/"
+  echo "rig: VM run $(rig_secs "$T2" "$T3") s (boot, install, tests); total $(rig_secs "$T0" "$T3") s; results in $RUN"
+fi
+if [ $PC_ONLY = 1 ] || { [ -z "$*" ] && [ -n "${RIG_PC_CUTS:-}" ]; }; then
+  # The power-cut suite boots the same payload again, on a root disk of its own (vm/powercut.mjs).
+  T4=$(rig_now)
+  mkdir -p "$RUN/out"
+  RIG_ACCEL=$ACCEL RIG_PC_CUTS=${RIG_PC_CUTS:-10} node "$RIG_DIR/vm/powercut.mjs" "$RUN"
+  debugfs -R "rdump /out/powercut $RUN/out" "$RIG_WORK/payload.img" >/dev/null 2>&1 || echo "rig: could not read the power-cut results from the payload disk"
+  echo "rig: power cut $(rig_secs "$T4" "$(rig_now)") s; total $(rig_secs "$T0" "$(rig_now)") s; results in $RUN"
+fi
 node "$RIG_DIR/vm/summarise.mjs" "$RUN/out" "$LOG.time"

@@ -8,7 +8,7 @@ import { FerryError } from '../errors.js';
 import type { FdFile } from '../system/fd-file.js';
 import { isFileMode, type HeldDir } from '../system/held-dir.js';
 import { checkReplace, openFolder, openScope } from '../transfer/file-scope.js';
-import { openPartsDir, PartFile } from '../transfer/part-file.js';
+import { openPartsDir, PartFile, trustedPartSize } from '../transfer/part-file.js';
 import type { SmpClient } from './smp/smp-client.js';
 import { isSmpError } from './smp/smp-errors.js';
 import { chooseHashType, deviceDigest, formatDigest, localDigest, type HashType } from './device-hash.js';
@@ -27,6 +27,11 @@ export interface PullOptions {
   onProgress(bytes: number, total: number | null): void;
   /** Called with each offset that is synced to disk. */
   onCheckpoint(offset: number): void;
+  /**
+   * The last synced offset recorded and the boot it was written in: after a power cut the part may
+   * hold a zero-filled tail past it, which a device without hashes could not catch (part-file.ts).
+   */
+  recorded?: { partBytes?: number; partBoot?: string };
   /** Sync the part file at least this often (default 32 KiB / 1 s, whichever first). */
   checkpointBytes?: number;
   checkpointMs?: number;
@@ -87,6 +92,7 @@ async function pullInto(o: PullOptions, part: PartFile, dir: HeldDir, name: stri
   }
 
   let offset = part.size();
+  if (o.recorded) offset = trustedPartSize(offset, o.recorded);
   if (total !== undefined && offset > total) offset = 0;
   if (offset > 0 && hashType) {
     // The device's file may have been rewritten since: resume only onto the same prefix.

@@ -9,7 +9,7 @@ import type { DeviceConfig, DevicePullConfig, DevicePushConfig } from '../config
 import { FerryError, isFerryError } from '../errors.js';
 import type { DeviceJob, DeviceJobSpec, DeviceSyncResult, ResumeState } from '../model/job.js';
 import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../scheduler/runner.js';
-import { removePart } from '../transfer/part-file.js';
+import { currentBootId, removePart } from '../transfer/part-file.js';
 import { resolveInsideRoot } from '../transfer/request-checks.js';
 import { isSmpError } from './smp/smp-errors.js';
 import { deviceError } from './device-errors.js';
@@ -145,7 +145,8 @@ async function runOp(
     const item = spec.item as DevicePullConfig;
     const r = await pullFile({
       client: lease.client, remote: spec.remote, root, rel: t.path, id: t.id, hash: item.hash, skipUnchanged: item.skipUnchanged,
-      signal, onProgress, onCheckpoint: (off) => onResume({ deviceOffset: off }),
+      signal, onProgress, onCheckpoint: (off) => onResume({ deviceOffset: off, partBoot: currentBootId() }),
+      recorded: { partBytes: t.resume.deviceOffset, partBoot: t.resume.partBoot },
     });
     return { result: { ...r }, pull: r };
   }

@@ -108,6 +108,20 @@ describe.skipIf(!haveAnalyze)('systemd/ferry.service', () => {
     expect(unit).not.toMatch(/^SystemCallFilter=@chown/m);
     expect(unit).not.toMatch(/^SupplementaryGroups=/m);
   });
+
+  // The rig's power-cut boots found it: ferry started before any CDC-ACM device was plugged got EPERM
+  // opening the port once it came, because systemd resolves char-ttyACM through /proc/devices at start.
+  it('loads the driver of every module-provided serial group it allows before it starts', () => {
+    const unit = readFileSync(UNIT, 'utf8');
+    const moduleOf: Record<string, string> = { ttyACM: 'cdc_acm', ttyUSB: 'usbserial' };
+    const allowed = [...unit.matchAll(/^DeviceAllow=char-(\S+)/gm)].map((m) => m[1]!).filter((g) => g in moduleOf);
+    expect(allowed.sort()).toEqual(['ttyACM', 'ttyUSB']);
+    const listed = (key: string) => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].flatMap((m) => m[1]!.split(/\s+/));
+    for (const g of allowed) {
+      expect(listed('Wants'), `Wants= modprobe@ for char-${g}`).toContain(`modprobe@${moduleOf[g]}.service`);
+      expect(listed('After'), `After= modprobe@ for char-${g}`).toContain(`modprobe@${moduleOf[g]}.service`);
+    }
+  });
 });
 
 describe.skipIf(!haveSysusers)('systemd/ferry.sysusers and ferry.tmpfiles', () => {

@@ -5,6 +5,8 @@
 P=/opt/ferry-rig
 OUT=$P/out
 G=$P/src/hw-tests/rig/guest
+# The power-cut suite (hw-tests/rig/vm/powercut.mjs) boots the same payload with `rig.pc=` instead.
+grep -q 'rig\.pc=' /proc/cmdline && exec /bin/bash "$G/powercut.sh"
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/console.log") 2>&1
 up() { cut -d' ' -f1 /proc/uptime; }

@@ -38,6 +38,9 @@ echo "RIG: usb: CDC-ACM 1209:0001 up: /dev/ttyACM0 <-> /dev/ttyGS0 ($(ls /dev/se
 { echo FERRY_HW_SERIAL=/dev/ttyACM0; echo FERRY_HW_SERIAL_USB=1209:0001; echo FERRY_RIG_SERIAL_GADGET=/dev/ttyGS0
   echo FERRY_RIG_SERIAL_SIM=/run/ferry-rig/serial-smp; echo FERRY_RIG_SERIAL_UDC=$CFS/acm/UDC=dummy_udc.0; } >> "$ENVFILE"
 
+# The power-cut suite needs the serial device only (RIG_GADGETS=acm): one node process less to start.
+[ "${RIG_GADGETS:-all}" = acm ] && exit 0
+
 # 2. FunctionFS vendor-class gadget: user space writes the descriptors, then the gadget may bind.
 gadget smp 0x1209 0x0002 rig-smp-0002 "ferry rig SMP bulk"
 mkdir -p $CFS/smp/functions/ffs.smp

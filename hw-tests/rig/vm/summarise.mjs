@@ -1,5 +1,5 @@
 // Reads what the guest left in OUT (vitest.json and the package lifecycle's vitest-package.json,
-// package-install.txt, ferry-mem.json, security.txt) and prints the
+// package-install.txt, ferry-mem.json, security.txt; the power-cut suite's powercut-report.json) and prints the
 // rig's verdict; the last line is always `rig: N passed, M failed`. Exit 1 if M > 0 or nothing ran.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,18 @@ const read = (f) => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'utf8
 let passed = 0;
 let failed = 0;
 const reports = ['vitest.json', 'vitest-package.json'].map(read).filter((r) => r !== null);
-if (reports.length === 0) console.log('rig: no test report came back from the guest (see console.log in the run folder)');
+// The power-cut suite (vm/powercut.mjs) runs on the host; each of its checks counts as a test.
+const powercut = read('powercut-report.json');
+if (reports.length === 0 && powercut === null) console.log('rig: no test report came back from the guest (see console.log in the run folder)');
+if (powercut !== null) {
+  for (const c of JSON.parse(powercut).checks) {
+    if (c.ok) passed += 1;
+    else {
+      failed += 1;
+      console.log(`FAIL power cut > ${c.name}\n     ${c.detail}`);
+    }
+  }
+}
 for (const report of reports) {
   const r = JSON.parse(report);
   passed += r.numPassedTests ?? 0;
