@@ -1,6 +1,7 @@
 // What a job is: one typed record per piece of work, discriminated by `kind`. Field names follow
 // ../shared/API.md (the public contract); `resume`, `headers` and `device.item` never leave the agent.
-// Records handed out by the queue are frozen snapshots: a change is a new record (queue/job-queue.ts).
+// Records handed out by the queue are never changed (not frozen: V8 copies frozen objects slowly); a change
+// is a new record (queue/job-queue.ts, queue/job-record.ts).
 import type { DevicePullConfig, DevicePushConfig } from '../config/sections/devices.js';
 import type { Preferences } from './preferences.js';
 

@@ -236,7 +236,7 @@ export class Scheduler {
       if (d.action === 'wait') {
         if (d.reasons.some((r) => r.code === 'window-exhausted')) this.yielded.add(id);
         if (d.switchPreferences) changes.push({ id, change: { preferences: d.switchPreferences }, durable: true });
-        this.stop(id, { by: 'policy', reasons: d.reasons, ...(d.until !== undefined ? { until: d.until } : {}) });
+        this.stop(id, { by: 'policy', reasons: d.reasons, until: d.until });
       } else if (d.action === 'fail') {
         this.stop(id, { by: 'policy', reasons: [d.reason], fail: d.reason });
       }
