@@ -33,26 +33,33 @@ interface WebUsbDevice {
   selectConfiguration(n: number): Promise<void>;
   claimInterface(n: number): Promise<void>;
   releaseInterface(n: number): Promise<void>;
-  transferOut(ep: number, data: Uint8Array): Promise<{ status: string }>;
-  transferIn(ep: number, length: number): Promise<{ status: string; data?: DataView }>;
+  transferOut(ep: number, data: Uint8Array, timeoutMs?: number): Promise<{ status: string }>;
+  transferIn(ep: number, length: number, timeoutMs?: number): Promise<{ status: string; data?: DataView }>;
 }
+
+const BULK_TIMEOUT_MS = 15_000;
 
 async function bulkEcho(text: string): Promise<string> {
   const { WebUSB } = (await import('usb')) as unknown as { WebUSB: new (o: object) => { getDevices(): Promise<WebUsbDevice[]> } };
   const dev = (await new WebUSB({ allowAllDevices: true }).getDevices()).find((d) => d.vendorId === vid && d.productId === pid);
   if (!dev) throw new Error(`no USB device ${env.usb}`);
   await dev.open();
+  let claimed = false;
   try {
     if (!dev.configuration) await dev.selectConfiguration(1);
     await dev.claimInterface(0);
+    claimed = true;
     const eps = dev.configuration!.interfaces[0]!.alternate.endpoints;
     const out = eps.find((e) => e.direction === 'out')!.endpointNumber;
     const inp = eps.find((e) => e.direction === 'in')!.endpointNumber;
-    await dev.transferOut(out, echoRequest(text));
-    const r = await dev.transferIn(inp, 512);
-    await dev.releaseInterface(0);
+    // usb's default is 1 s per transfer; the gadget's simulator runs in a TCG guest on a shared host,
+    // where one reply has taken longer (CI: "transferIn error: Cancelled", nusb's word for a timeout).
+    await dev.transferOut(out, echoRequest(text), BULK_TIMEOUT_MS);
+    const r = await dev.transferIn(inp, 512, BULK_TIMEOUT_MS);
     return echoReply(Buffer.from(r.data!.buffer, r.data!.byteOffset, r.data!.byteLength));
   } finally {
+    // Released on every path: an interface left claimed by this worker makes ferry's next session BUSY.
+    if (claimed) await dev.releaseInterface(0).catch(() => undefined);
     await dev.close();
   }
 }
