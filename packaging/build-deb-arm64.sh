@@ -53,6 +53,12 @@ if ! [ -f "$W/root.stamp" ] || [ "$(cat "$W/root.stamp")" != "$KEY" ]; then
   echo "$KEY" > "$W/root.stamp"
 fi
 cp /etc/resolv.conf "$R/etc/resolv.conf"
+# Added to the root after it was first made (the stamp covers PKGS only): installed when missing.
+EXTRA="cpio"
+for p in $EXTRA; do
+  chroot "$R" dpkg -s "$p" >/dev/null 2>&1 || chroot "$R" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$p" >> "$W/debootstrap.log" 2>&1 \
+    || die "apt-get install $p in the arm64 root failed"
+done
 mnt -t proc proc "$R/proc"
 mnt --bind /dev "$R/dev"
 say "arm64 root: $(chroot "$R" uname -m), node $(chroot "$R" node -v), npm $(chroot "$R" npm -v)"
@@ -80,10 +86,13 @@ if [ "${FERRY_ARM64_CROSS:-auto}" != no ] && command -v aarch64-linux-gnu-g++ >/
   say "cross-building the addons on the host: $(aarch64-linux-gnu-g++ --version | head -1)"
   (
     export CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar
+    # Debian's node headers include uv.h from libuv1-dev in the root's /usr/include; searched last, so
+    # libc and libstdc++ headers stay the cross toolchain's own.
+    export CFLAGS="-idirafter $R/usr/include" CXXFLAGS="-idirafter $R/usr/include"
     export npm_config_nodedir="$R/usr" PATH="$R/src/node_modules/.bin:$PATH"
     G="node $GYP --arch=arm64 --nodedir=$R/usr"
-    cd "$R/src/node_modules/better-sqlite3" && $G rebuild --release
-    cd "$R/src/node_modules/@abandonware/bluetooth-hci-socket" && $G rebuild --release --module_name=bluetooth_hci_socket --module_path=lib/binding
+    cd "$R/src/node_modules/better-sqlite3" && $G rebuild --release &&
+    cd "$R/src/node_modules/@abandonware/bluetooth-hci-socket" && $G rebuild --release --module_name=bluetooth_hci_socket --module_path=lib/binding &&
     cd "$R/src" && $G rebuild --release
   ) > "$W/addons.log" 2>&1 || { tail -30 "$W/addons.log"; die "cross-building the addons failed (log: $W/addons.log)"; }
 else

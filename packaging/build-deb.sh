@@ -87,9 +87,11 @@ find "$L" -name '*.node' -exec strip --strip-unneeded --remove-section=.comment 
 
 # Launchers exec node so that node is the unit's main PID (NotifyAccess=main).
 install -d "$R/usr/bin"
-for b in ferryd ferryctl; do
-  printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/ferry/dist/src/cli/%s.js "$@"\n' "$b" > "$R/usr/bin/$b"
-done
+# ferryd's Node flags come from the agent's own list (src/cli/node-flags.ts).
+FLAGS=$(node --input-type=module -e "import('$L/dist/src/cli/node-flags.js').then((m) => console.log(m.FERRYD_NODE_FLAGS.join(' ')))")
+[ -n "$FLAGS" ] || die "no Node flags for ferryd"
+printf '#!/bin/sh\nexec /usr/bin/node %s /usr/lib/ferry/dist/src/cli/ferryd.js "$@"\n' "$FLAGS" > "$R/usr/bin/ferryd"
+printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/ferry/dist/src/cli/ferryctl.js "$@"\n' > "$R/usr/bin/ferryctl"
 install -D -m644 systemd/ferry.service "$R/usr/lib/systemd/system/ferry.service"
 install -D -m644 systemd/ferry.sysusers "$R/usr/lib/sysusers.d/ferry.conf"
 install -D -m644 systemd/ferry.tmpfiles "$R/usr/lib/tmpfiles.d/ferry.conf"

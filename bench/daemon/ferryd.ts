@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { FERRYD_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { SseParser } from '../../src/cli/sse-parser.js';
 import { apiCall, FERRYD, type ApiAnswer } from '../../test/support/agent.js';
 
@@ -58,7 +59,7 @@ export class Ferryd {
     writeFileSync(config, JSON.stringify({ stateDir: join(this.dir, 'state'), transfersRoot: this.root, socket: { path: this.socket }, ...this.extra }));
     // Its log goes to a file, as to journald: not through a pipe this process would have to drain.
     const log = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [...nodeArgs, FERRYD, '--config', config], { stdio: ['ignore', log, log] });
+    this.child = spawn(process.execPath, [...FERRYD_NODE_FLAGS, ...nodeArgs, FERRYD, '--config', config], { stdio: ['ignore', log, log] });
     closeSync(log);
     for (let i = 0; ; i++) {
       if (this.child.exitCode !== null) throw new Error(`ferryd exited ${this.child.exitCode}: ${readFileSync(this.logFile, 'utf8').slice(-2000)}`);

@@ -39,6 +39,12 @@ export class ProgressTracker {
     if (emit) this.emittedAt = t;
     return { persist, emit };
   }
+
+  /** `bytes` was committed along with another durable change (a resume checkpoint). */
+  persisted(bytes: number): void {
+    this.persistedBytes = bytes;
+    this.persistedAt = this.now();
+  }
 }
 
 /** Adds a rate sample at most once a second, keeping `keepMs` of history (the slow-transfer window). */

@@ -290,12 +290,14 @@ export class Scheduler {
     const cb: AttemptCallbacks = {
       // A stopped attempt's body stream can still report after the attempt settled (bytes handed to the
       // socket, not confirmed); those numbers would overwrite what the settled result said.
-      onProgress: (bytes, total) => {
-        if (mine()) this.onProgress(t.id, entry, bytes, total);
-      },
+      onProgress: (bytes, total) => mine() && this.onProgress(t.id, entry, bytes, total),
       onResumeState: (r) => {
         const cur = this.deps.queue.get(t.id);
-        if (mine() && cur) this.deps.queue.update(t.id, { resume: { ...cur.resume, ...r } }, { durable: true });
+        if (!mine() || !cur) return;
+        // The progress rides in the same commit: the tracker's own checkpoint then has nothing to add.
+        const bytes = entry.live?.bytes ?? cur.bytesTransferred;
+        this.deps.queue.update(t.id, { resume: { ...cur.resume, ...r }, bytesTransferred: bytes }, { durable: true });
+        entry.progress.persisted(bytes);
       },
       onWarning: (w) => {
         const cur = this.deps.queue.get(t.id);

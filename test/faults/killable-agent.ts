@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { AgentProcess, apiCall, FERRYD } from '../support/agent.js';
+import { FERRYD_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 const LOG_TAIL = 64 * 1024;
 
@@ -14,7 +15,7 @@ export class KillableAgent extends AgentProcess {
   /** `prefix`: a command that execs ferryd, e.g. ['ip', 'netns', 'exec', NS] (the pid stays ferryd's). */
   spawn(prefix: string[] = []): void {
     if (!existsSync(FERRYD)) throw new Error(`${FERRYD} missing: run "npm run build" first`);
-    const argv = [...prefix, process.execPath, FERRYD, '--config', this.configFile];
+    const argv = [...prefix, process.execPath, ...FERRYD_NODE_FLAGS, FERRYD, '--config', this.configFile];
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (d: Buffer) => {
       this.tail = (this.tail + d.toString()).slice(-LOG_TAIL);

@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { makeTempDir } from './tmp.js';
 import { waitFor } from './wait.js';
+import { FERRYD_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 export const FERRYD = join(process.cwd(), 'dist/src/cli/ferryd.js');
 export const FERRYCTL = join(process.cwd(), 'dist/src/cli/ferryctl.js');
@@ -73,7 +74,7 @@ export class AgentProcess {
   async start(env: Record<string, string> = {}, opts: number | { runAs?: string; timeoutMs?: number } = {}): Promise<void> {
     const { runAs, timeoutMs = 15_000 } = typeof opts === 'number' ? { timeoutMs: opts } : opts;
     if (!existsSync(FERRYD)) throw new Error(`${FERRYD} missing: run "npm run build" first (npm test does)`);
-    const argv = [process.execPath, FERRYD, '--config', this.configFile];
+    const argv = [process.execPath, ...FERRYD_NODE_FLAGS, FERRYD, '--config', this.configFile];
     const [cmd, ...args] = runAs ? ['runuser', '-u', runAs, '--', ...argv] : argv;
     this.child = spawn(cmd!, args, {
       env: { ...process.env, ...env },

@@ -5,6 +5,7 @@
 // last and alone: the virtual rig runs it after the other files; on a physical rig run it on its own.
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FERRYD_NODE_FLAGS } from '../../../src/cli/node-flags.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { api, getOk, healthy } from './support/ferry-api.js';
 import { firstReason, hwDescribe, needRoot, rigEnv } from './support/rig-env.js';
@@ -58,6 +59,9 @@ hwDescribe('the ferry Debian package: install, upgrade, remove, purge', reason, 
     // The node ferry runs on is Debian's own package, not a copy.
     expect(await sh('dpkg', ['-S', '/usr/bin/node'])).toMatch(/^nodejs:/m);
     expect(await sh('ferryctl', ['--json', 'health'])).toContain('"ok"');
+    // The launcher starts node with ferryd's own flags (single-threaded GC, small young generation).
+    const pid = (await sh('systemctl', ['show', '-p', 'MainPID', '--value', 'ferry'])).trim();
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...FERRYD_NODE_FLAGS]));
   }, 300_000);
 
   it('upgrades to a newer build with a running and a paused transfer: same ids, the download completes', async () => {
