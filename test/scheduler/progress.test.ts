@@ -1,0 +1,59 @@
+// What progress costs: how often the tracker asks for a durable row and for an event.
+import { describe, expect, it } from 'vitest';
+import { ProgressTracker } from '../../src/scheduler/progress.js';
+
+const MiB = 1024 * 1024;
+
+function tracker(startBytes = 0) {
+  let now = 1_000_000;
+  const t = new ProgressTracker(startBytes, { checkpointBytes: MiB, checkpointMs: 1000 }, () => now);
+  return { t, advance: (ms: number) => (now += ms) };
+}
+
+describe('ProgressTracker', () => {
+  it('persists once a second on a slow link, not per chunk', () => {
+    const { t, advance } = tracker();
+    const persisted: number[] = [];
+    for (let i = 1; i <= 40; i++) {
+      advance(50); // 40 chunks of 1 KiB over 2 s
+      if (t.observe(i * 1024).persist) persisted.push(i);
+    }
+    expect(persisted).toEqual([20, 40]);
+  });
+
+  it('persists at most once a second however fast the bytes come', () => {
+    const { t, advance } = tracker();
+    let n = 0;
+    for (let i = 1; i <= 100; i++) {
+      advance(10);
+      if (t.observe(i * 4 * MiB).persist) n++;
+    }
+    expect(n).toBe(1);
+  });
+
+  it('emits at most twice a second', () => {
+    const { t, advance } = tracker();
+    let n = 0;
+    for (let i = 1; i <= 100; i++) {
+      advance(20);
+      if (t.observe(i).emit) n++;
+    }
+    expect(n).toBe(4);
+  });
+
+  it('does not write the row again right after a resume checkpoint carried the bytes', () => {
+    const { t, advance } = tracker();
+    advance(900);
+    t.persisted(900 * 1024);
+    advance(200); // 1.1 s since start, 0.2 s since the checkpoint
+    expect(t.observe(1000 * 1024).persist).toBe(false);
+    advance(900);
+    expect(t.observe(1900 * 1024).persist).toBe(true);
+  });
+
+  it('never persists bytes it already persisted', () => {
+    const { t, advance } = tracker(5000);
+    advance(5000);
+    expect(t.observe(5000).persist).toBe(false);
+  });
+});
