@@ -20,7 +20,10 @@ export function apiCall<T = any>(socket: string, method: string, path: string, b
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request(
-      { socketPath: socket, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} },
+      // One connection per call (agent: false): Node's default agent keeps sockets alive for 5 s, as long
+      // as the server's keepAliveTimeout, so a call made ~5 s after the last one could write into a socket
+      // the server was closing (EPIPE; seen in bench/daemon-http.ts between rounds).
+      { socketPath: socket, method, path, agent: false, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
