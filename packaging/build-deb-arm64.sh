@@ -1,10 +1,11 @@
 #!/bin/bash
 # `npm run package:arm64` (root): builds build/ferry_<version>_arm64.deb in an emulated Debian 13
-# arm64 root (qemu-user-static through binfmt_misc; debootstrap --foreign, then its second stage),
-# where `npm ci` builds the native addons for arm64 against Debian's nodejs, then `npm run package`.
-# Inside that root it then installs the .deb with apt-get, runs `ferryd --check-config` and the
-# hardware-free unit tests. Everything runs emulated, so it is slow; not part of CI.
-# Needs the npm registry (npm ci) and the host's Debian mirror. Work dir: FERRY_ARM64_WORK.
+# arm64 root (qemu-user-static through binfmt_misc; debootstrap --foreign, then its second stage).
+# The host's npm fetches the modules for arm64; the addons are cross-built on the host when
+# g++-aarch64-linux-gnu is there (else built emulated); build-deb.sh then runs in the root. Inside
+# that root it installs the .deb with apt-get, runs `ferryd --check-config` and the hardware-free
+# unit tests. Slow (emulated); not part of CI. packaging/README.md has the steps and a run's figures.
+# Needs the npm registry and the host's Debian mirror. Work dir: FERRY_ARM64_WORK.
 set -euo pipefail
 P=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$P/.." && pwd)
@@ -114,7 +115,7 @@ chroot "$R" sh -c 'cd /src && bash packaging/build-deb.sh' > "$W/package.log" 2>
   || { tail -30 "$W/package.log"; die "the package build failed in the arm64 root (log: $W/package.log)"; }
 DEB=$(ls "$R"/src/build/ferry_*_arm64.deb)
 say "package: $(( $(date +%s) - T0 )) s: $(basename "$DEB") $(du -h "$DEB" | cut -f1)"
-mkdir -p "$REPO/build" && cp "$DEB" "$REPO/build/"
+mkdir -p "$REPO/build" && cp "$DEB" "$REPO/build/" && cp "$DEB" "$W/"
 
 # 4. Inside the arm64 root: install it (no systemd runs here, so nothing starts), check the config,
 # run the unit tests that need no hardware and no system services.
