@@ -40,7 +40,7 @@ export class ProgressTracker {
     return { persist, emit };
   }
 
-  /** `bytes` was committed along with another durable change (a resume checkpoint). */
+  /** `bytes` was committed along with another durable change (a resume checkpoint): nothing to add for now. */
   persisted(bytes: number): void {
     this.persistedBytes = bytes;
     this.persistedAt = this.now();

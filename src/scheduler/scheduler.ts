@@ -288,14 +288,14 @@ export class Scheduler {
     this.log.info({ id: t.id, kind: t.kind, url: redactUrl(t.url), attempt: t.attempts }, 'attempt started');
     const mine = () => this.active.get(t.id) === entry;
     const cb: AttemptCallbacks = {
-      // A stopped attempt's body stream can still report after the attempt settled (bytes handed to the
-      // socket, not confirmed); those numbers would overwrite what the settled result said.
-      onProgress: (bytes, total) => mine() && this.onProgress(t.id, entry, bytes, total),
+      // A settled attempt's stream can still report (bytes handed to the socket): ignored, not to overwrite its result.
+      onProgress: (bytes, total) => {
+        if (mine()) this.onProgress(t.id, entry, bytes, total);
+      },
       onResumeState: (r) => {
         const cur = this.deps.queue.get(t.id);
         if (!mine() || !cur) return;
-        // The progress rides in the same commit: the tracker's own checkpoint then has nothing to add.
-        const bytes = entry.live?.bytes ?? cur.bytesTransferred;
+        const bytes = entry.live?.bytes ?? cur.bytesTransferred; // the progress rides in the same commit
         this.deps.queue.update(t.id, { resume: { ...cur.resume, ...r }, bytesTransferred: bytes }, { durable: true });
         entry.progress.persisted(bytes);
       },
