@@ -75,7 +75,7 @@ T0=$(date +%s)
 say "npm ci on the host for arm64 (no scripts)"
 (cd "$R/src" && npm ci --ignore-scripts --cpu=arm64 --os=linux --libc=glibc --no-audit --no-fund) > "$W/npm-ci.log" 2>&1 \
   || { tail -30 "$W/npm-ci.log"; die "npm ci for arm64 failed (log: $W/npm-ci.log)"; }
-say "npm ci: $(( $(date +%s) - T0 )) s; building the addons (emulated): better-sqlite3, bluetooth-hci-socket, ferry's own"
+say "npm ci: $(( $(date +%s) - T0 )) s; building the addons: better-sqlite3, bluetooth-hci-socket, ferry's own"
 T0=$(date +%s)
 # The install scripts of the two addons that build from source, minus any download (prebuild-install).
 # With the host's cross compiler (g++-aarch64-linux-gnu) node-gyp builds them on the host against the
