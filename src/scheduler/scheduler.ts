@@ -137,8 +137,7 @@ export class Scheduler {
       this.stop(id, { by: 'client-cancel' });
       await a.done;
     } else {
-      const done = this.deps.queue.update(id, { reasons: [], nextAttemptAt: null }, { event: 'cancel', durable: true });
-      if (done) await this.discard(done);
+      this.deps.queue.update(id, { reasons: [], nextAttemptAt: null }, { event: 'cancel', durable: true });
     }
     this.requestReconcile();
     return this.saved(id);
@@ -184,6 +183,9 @@ export class Scheduler {
       this.probe.forget(e.job.id);
       this.stop(e.job.id, { by: 'client-cancel' });
       this.requestReconcile();
+    } else if ((e.job.state === 'failed' || e.job.state === 'cancelled') && !this.active.has(e.job.id)) {
+      // Failed or cancelled by any path (settled, expired, a client): it never resumes, so its partial data goes now.
+      void this.discard(e.job);
     }
   }
 
@@ -355,7 +357,6 @@ export class Scheduler {
       { id, state: done?.state, outcome: r.outcome, bytes: done?.bytesTransferred, ...(r.outcome === 'failed' || r.outcome === 'retry' ? { error: r.error.code } : {}) },
       'attempt ended',
     );
-    if (done?.state === 'cancelled') void this.discard(done);
     this.requestReconcile();
   }
 

@@ -111,21 +111,24 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
     }
     const killPhaseS = (Date.now() - started) / 1000;
 
-    // Calm: one last start, everything paused resumes, wait for every transfer to end.
+    // Calm: one last start, everything paused resumes, wait for every transfer to end. "Every" is what the
+    // agent holds, not only what was acknowledged: an enqueue whose answer a kill cut off still runs and
+    // writes its part file until it ends.
     agent.spawn();
     expect(await agent.ready()).toBe(true);
     const get = async (t: Tracked) => agent.api('GET', `/v1/transfers/${t.id}`);
-    for (const t of w.tracked) {
-      const r = await get(t);
-      if (r.status === 200 && r.body.state === 'paused') await agent.api('POST', `/v1/transfers/${t.id}/resume`);
+    const all = async (): Promise<Array<{ id: string; state: string }>> => (await agent.api('GET', '/v1/transfers')).body.transfers;
+    for (const t of await all()) {
+      if (t.state === 'paused') await agent.api('POST', `/v1/transfers/${t.id}/resume`);
     }
     const deadline = Date.now() + 150_000;
     for (;;) {
-      const states = await Promise.all(w.tracked.map(async (t) => (await get(t)).body?.state));
-      if (states.every((s) => s === undefined || ['completed', 'failed', 'cancelled'].includes(s))) break;
-      if (Date.now() > deadline) throw new Error(`not settled: ${JSON.stringify(states)}`);
+      const open = (await all()).filter((t) => !['completed', 'failed', 'cancelled'].includes(t.state));
+      if (open.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`not settled: ${JSON.stringify(open)}`);
       await sleep(250);
     }
+    const untracked = (await all()).filter((t) => !w.tracked.some((k) => k.id === t.id)).length;
 
     let lost = 0, resurrected = 0, corrupt = 0, duplicated = 0, repeatedPuts = 0, failed = 0, completed = 0;
     let resentDown = 0, resentUp = 0, devicePulls = 0;
@@ -176,6 +179,7 @@ describe('chaos: random SIGKILLs under a mixed workload', () => {
     console.log(
       `chaos seed ${SEED}: ${KILLS} SIGKILLs (${early} during start-up) in ${killPhaseS.toFixed(0)} s; ` +
         `${w.tracked.length} transfers acknowledged, ${completed} completed (${devicePulls} device pulls over SMP), ${failed} failed; ` +
+        `${untracked} more the agent took while its answer was cut off; ` +
         `lost ${lost}, resurrected ${resurrected}, corrupt ${corrupt}, duplicated tus uploads ${duplicated}, ` +
         `repeated idempotent PUTs ${repeatedPuts}, part files left ${parts.length}, crashes ${crashes}; ` +
         `re-sent per kill: downloads ${MiBf(resentDown / KILLS)} MiB, uploads ${MiBf(resentUp / KILLS)} MiB; actions ${JSON.stringify(w.actions)}`,

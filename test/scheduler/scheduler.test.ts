@@ -119,6 +119,29 @@ describe('Scheduler', () => {
     await expect(sched.cancel('c2')).rejects.toMatchObject({ code: 'WRONG_STATE' });
   });
 
+  it('drops the partial data of a job that ends failed or cancelled, whichever path ends it, and keeps it otherwise', async () => {
+    const retry = { backoff: 'linear' as const, initialDelayS: 0, maxDelayS: 0, maxAttempts: 1 };
+    store.insert(record('fails', 'x', { totalBytes: 10, retry }), limits);
+    store.insert(record('done', 'x', { totalBytes: 10 }), limits);
+    // Grew past every cap while it waited: the decision pass fails it without an attempt.
+    const cap = cfg.policy.downloadCaps.wifiBatteryBytes;
+    store.insert(record('grown', 'x', { state: 'waiting', totalBytes: cap + 1, bytesTransferred: 5, preferences: 'allowBattery' }), limits);
+    cfg.policy.concurrency = 2;
+    const sched = start();
+    expect(store.get('grown')).toMatchObject({ state: 'failed' });
+    expect(runner.live()).toEqual(['fails', 'done']);
+    store.insert(record('waits', 'x', { totalBytes: 10 }), limits);
+    runner.calls[0]!.finish({ outcome: 'retry', error: new FerryError('HTTP_STATUS', 'HTTP 503'), retryAfterMs: null, bytesTransferred: 4 });
+    runner.calls[1]!.finish({ outcome: 'completed', bytesTransferred: 10, totalBytes: 10 });
+    await waitFor(() => store.get('fails')!.state === 'failed' && store.get('done')!.state === 'completed', 2000, 'ends');
+    await waitFor(() => runner.live().includes('waits'), 2000, 'third starts');
+    await sched.pause('waits');
+    expect(runner.discarded.sort()).toEqual(['fails', 'grown']);
+    await sched.cancel('waits');
+    expect(runner.discarded).toContain('waits');
+    expect(runner.discarded).not.toContain('done');
+  });
+
   it('puts transfers that were running at a crash back in line on start', () => {
     store.insert(record('crashed', 'x', { totalBytes: 10, state: 'running', bytesTransferred: 5 }), limits);
     cfg.policy.concurrency = 1;

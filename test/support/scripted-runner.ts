@@ -4,6 +4,11 @@ import type { AttemptCallbacks, AttemptResult, AttemptRunner } from '../../src/s
 
 export class ScriptedRunner implements AttemptRunner<Job> {
   calls: Array<{ id: string; signal: AbortSignal; cb: AttemptCallbacks; finish(r: AttemptResult): void }> = [];
+  /** Ids whose partial data the scheduler told the runner to drop, in order. */
+  discarded: string[] = [];
+  async discard(t: Job): Promise<void> {
+    this.discarded.push(t.id);
+  }
   runAttempt(t: Job, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
     return new Promise((resolve) => {
       // Like a real runner, an aborted attempt reports the bytes it moved (the last progress it gave).
