@@ -146,6 +146,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       dayOf: (ms) => dayBounds(ms, zone()),
       link: () => conditions.current().network,
       flushEveryMs: current.transfers.checkpointMs,
+      onWriteError: (e) => log.warn({ err: (e as Error)?.message ?? String(e) }, 'could not write the usage ledger; its counts are kept and written once the disk takes writes'),
     });
     closers.splice(closers.length - 1, 0, () => ledger.close()); // written before the store closes
     const throttle = createThrottle({

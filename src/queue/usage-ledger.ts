@@ -1,7 +1,9 @@
 // Byte accounting: HTTP body bytes ferry moved on the wire, per client, network kind, interface and
 // local day, in the `usage_ledger` table. Counted per chunk in memory (a map lookup and two additions)
 // and written in batches — every `flushEveryMs` while dirty, at each attempt's end and at shutdown —
-// so a SIGKILL loses at most one batch. Rows only ever grow: writes add deltas.
+// so a SIGKILL loses at most one batch. Rows only ever grow: writes add deltas. A write the disk refuses
+// (full or read-only state folder) keeps the counts in memory for the next try: it never throws, since
+// it runs from a timer and at the end of every attempt.
 import type Database from 'better-sqlite3';
 
 export interface UsageRow {
@@ -23,6 +25,8 @@ export interface UsageLedgerDeps {
   /** The link bytes move on now. */
   link: () => { kind: string; interface: string | null };
   flushEveryMs: number;
+  /** The first batch the database refused after a good write (kept for the next try); the ledger never throws on a write. */
+  onWriteError?: (e: unknown) => void;
 }
 
 export interface UsageLedger {
@@ -75,6 +79,16 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
   let link = { kind: 'none', interface: '' };
   let linkAt = -Infinity;
   let timer: NodeJS.Timeout | null = null;
+  let failing = false;
+
+  function arm(): void {
+    if (timer !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      ledger.flush();
+    }, deps.flushEveryMs);
+    timer.unref();
+  }
 
   function roll(now: number): void {
     if (now < dayEndsAt) return;
@@ -110,19 +124,20 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
       if (direction === 'rx') p.rxBytes += n;
       else p.txBytes += n;
       bump(client, link.kind, n);
-      if (timer === null) {
-        timer = setTimeout(() => {
-          timer = null;
-          ledger.flush();
-        }, deps.flushEveryMs);
-        timer.unref();
-      }
+      arm();
     },
     flush() {
       if (pending.size === 0) return;
-      const rows = [...pending.values()];
-      pending.clear();
-      writeAll(rows);
+      try {
+        writeAll([...pending.values()]); // synchronous: nothing is counted meanwhile
+        pending.clear();
+        failing = false;
+      } catch (e) {
+        // Rolled back whole: the same rows are written at the next try, none twice.
+        if (!failing) deps.onWriteError?.(e);
+        failing = true;
+        arm();
+      }
     },
     usedToday(client, network) {
       roll(deps.now());

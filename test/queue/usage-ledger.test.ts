@@ -54,6 +54,26 @@ describe('usage ledger', () => {
     expect(rows.filter((r) => r.day >= '2026-01-16')).toHaveLength(1);
   });
 
+  it('a write the disk refuses keeps the counts and never throws (the flush runs from a timer and at each attempt end)', () => {
+    const s = setup(Date.parse('2026-01-15T10:00:00Z'));
+    const errors: string[] = [];
+    const ledger = createUsageLedger({
+      db: s.db, now: () => Date.parse('2026-01-15T10:00:00Z'), dayOf: (ms) => dayBounds(ms, 'Europe/Berlin'),
+      link: () => ({ kind: 'cellular', interface: 'wwan0' }), flushEveryMs: 60_000, onWriteError: (e) => errors.push((e as { code?: string }).code ?? String(e)),
+    });
+    ledger.count('cam', 'rx', 300);
+    s.db.pragma('query_only = 1'); // every write now fails, as on a full or read-only state folder
+    expect(() => ledger.flush()).not.toThrow();
+    expect(errors).toEqual(['SQLITE_READONLY']);
+    ledger.count('cam', 'rx', 5);
+    expect(ledger.usedToday('cam', 'cellular')).toBe(305);
+    expect(s.stored()).toBe(0);
+    s.db.pragma('query_only = 0');
+    ledger.flush();
+    expect(s.db.prepare('SELECT rx_bytes FROM usage_ledger').all()).toEqual([{ rx_bytes: 305 }]);
+    ledger.close();
+  });
+
   it('today\'s totals survive a restart (quotas read them)', () => {
     const s = setup(Date.parse('2026-01-15T10:00:00Z'));
     s.ledger.count('cam', 'rx', 300);
