@@ -5,6 +5,8 @@ import type { Config } from '../config/schema.js';
 import type { Dispatcher } from 'undici';
 import type { FileScope } from './file-scope.js';
 import type { Pacer, Throttle } from './throttle.js';
+import type { SendOne } from './follow-redirects.js';
+import type { BodySource } from './http1/http1-client.js';
 
 export interface EngineDeps {
   transfers: Config['transfers'];
@@ -20,6 +22,8 @@ export type { AttemptCallbacks, AttemptResult } from '../model/attempt.js';
 /** What a runner gets from the engine besides the transfer itself. */
 export interface RunContext {
   dispatcher: Dispatcher;
+  /** Downloads' requests: the HTTP/1.1 client that reads into one reused buffer (http1/). */
+  download: SendOne<BodySource>;
   transfers: Config['transfers'];
   now: () => number;
   /** Absolute local path, already checked to be inside the root (names, messages, never opened). */

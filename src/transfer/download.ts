@@ -2,14 +2,14 @@
 // renames it into the target's held folder when whole. Invariant: the part file only ever holds a
 // prefix of ONE representation, the one whose validators were last given to onResumeState; the
 // resume offset is its size, cut back to the last fsynced size recorded (`partBytes`).
-import { finished } from 'node:stream/promises';
 import { createHash, type Hash } from 'node:crypto';
 import type { ResumeState, HttpJob } from '../model/job.js';
 import { FerryError } from '../errors.js';
 import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
-import { requestFollowingRedirects, type FinalResponse } from './follow-redirects.js';
+import { followRedirects, type FinalResponse } from './follow-redirects.js';
+import type { BodySource } from './http1/http1-client.js';
 import { checkReplace, openFolder, type Folder } from './file-scope.js';
 import { currentBootId, openPartsDir, PartFile, trustedPartSize } from './part-file.js';
 import { createPartWriter, type PartWriter } from './part-writer.js';
@@ -42,7 +42,7 @@ function parseLength(v: string | undefined): number | null {
 const isStrong = (etag: string | undefined): etag is string => !!etag && !etag.startsWith('W/');
 
 /** Did the representation change since the stored validators? Only compares what both sides have. */
-function validatorChanged(t: HttpJob, res: FinalResponse): boolean {
+function validatorChanged(t: HttpJob, res: FinalResponse<BodySource>): boolean {
   const etag = headerOf(res.headers, 'etag');
   if (isStrong(t.resume.etag)) return etag !== t.resume.etag;
   const lm = headerOf(res.headers, 'last-modified');
@@ -116,9 +116,9 @@ async function downloadPass(
     hash = await part.hashPrefix(offset);
     ctl.touch();
   }
-  let res: FinalResponse;
+  let res: FinalResponse<BodySource>;
   try {
-    res = await requestFollowingRedirects(ctx.dispatcher, t.url, { method: t.method, headers }, {
+    res = await followRedirects(ctx.download, t.url, { method: t.method, headers }, {
       maxRedirects: ctx.transfers.maxRedirects,
       signal: ctl.signal,
       allowPrivate: ctx.transfers.allowPrivateRedirects,
@@ -205,7 +205,7 @@ async function downloadPass(
 
 /** Feeds the body to the writer; on error, flushes what arrived (a valid prefix) and reports it. */
 async function pumpBody(
-  res: FinalResponse,
+  res: FinalResponse<BodySource>,
   writer: PartWriter,
   offset: number,
   total: number | null,
@@ -242,7 +242,8 @@ async function pumpBody(
     cb.onProgress(offset + n, total);
   };
   writer.onWritten = report;
-  body.on('data', (chunk: Buffer) => {
+  // Each chunk is a view of the client's read buffer: the writer and the hash copy it before returning.
+  body.onData((chunk: Buffer) => {
     bytes += chunk.length;
     hash?.update(chunk);
     ctl.touch();
@@ -259,7 +260,7 @@ async function pumpBody(
   });
   try {
     // finished() also settles for a body that already ended or failed.
-    await finished(body);
+    await body.ended();
   } catch (e) {
     failure = e;
   }

@@ -11,7 +11,8 @@ import type { AttemptCallbacks, AttemptResult, EngineDeps, RunContext } from './
 import { createAttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { runDownload } from './download.js';
-import { requestFollowingRedirects } from './follow-redirects.js';
+import { requestFollowingRedirects, type SendOne } from './follow-redirects.js';
+import { http1Request, type BodySource } from './http1/http1-client.js';
 import { openScope, openSource, type FileScope } from './file-scope.js';
 import { checkUrl, resolveInsideRoot } from './request-checks.js';
 import { baseHeaders, headerOf } from './request-headers.js';
@@ -49,6 +50,11 @@ export function createEngine(deps: EngineDeps): Engine {
     bodyTimeout: 0,
   });
   const noProgressMs = cfg.noProgressTimeoutS * 1000;
+  const http1 = { connectTimeoutMs: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}) };
+  const download: SendOne<BodySource> = (url, req) => {
+    if (req.body) throw new FerryError('INTERNAL', 'a download request carries no body');
+    return http1Request(url, { method: req.method, headers: req.headers, signal: req.signal }, http1);
+  };
 
   async function runAttempt(t: HttpJob, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
     const started = now();
@@ -75,7 +81,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     const ctl = createAttemptControl(signal, noProgressMs);
     const pace = deps.throttle?.pacer(t) ?? null;
-    const ctx: RunContext = { dispatcher, transfers: cfg, now, abs, scope, pace };
+    const ctx: RunContext = { dispatcher, download, transfers: cfg, now, abs, scope, pace };
     try {
       if (t.direction === 'download') return await runDownload(t, ctx, ctl, cb);
       return t.protocol === 'tus' ? await runTusUpload(t, ctx, ctl, cb) : await runPlainUpload(t, ctx, ctl, cb);

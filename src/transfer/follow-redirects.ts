@@ -13,11 +13,31 @@ export interface HopRequest {
   body?: () => Readable | AsyncIterable<Uint8Array>;
 }
 
-export interface FinalResponse {
+export interface FinalResponse<B = Dispatcher.ResponseData['body']> {
   url: URL;
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  body: B;
+}
+
+/** Sends one request (one hop): undici's dispatcher, or the download path's own client (http1/). */
+export type SendOne<B extends { dump(): Promise<void> }> = (
+  url: URL,
+  req: { method: string; headers: Record<string, string>; body: HopRequest['body'] | undefined; signal: AbortSignal; highWaterMark?: number },
+) => Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: B }>;
+
+export function undiciSend(dispatcher: Dispatcher): SendOne<Dispatcher.ResponseData['body']> {
+  return (url, req) =>
+    dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: req.method as Dispatcher.HttpMethod,
+      headers: req.headers,
+      // undici writes async iterables itself (writeIterable, with backpressure); its types list only Readable.
+      body: req.body ? (req.body() as Readable) : null,
+      signal: req.signal,
+      ...(req.highWaterMark ? { highWaterMark: req.highWaterMark } : {}),
+    });
 }
 
 export interface FollowOptions {
@@ -45,28 +65,23 @@ function withUrlCredentials(url: URL, headers: Record<string, string>): Record<s
   return { ...headers, authorization: `Basic ${token}` };
 }
 
-export async function requestFollowingRedirects(
-  dispatcher: Dispatcher,
+export function requestFollowingRedirects(dispatcher: Dispatcher, startUrl: string, req: HopRequest, opts: FollowOptions): Promise<FinalResponse> {
+  return followRedirects(undiciSend(dispatcher), startUrl, req, opts);
+}
+
+export async function followRedirects<B extends { dump(): Promise<void> }>(
+  send: SendOne<B>,
   startUrl: string,
   req: HopRequest,
   opts: FollowOptions,
-): Promise<FinalResponse> {
+): Promise<FinalResponse<B>> {
   const start = new URL(startUrl);
   let url = start;
   let { method, headers, body } = req;
   const seen = new Set<string>();
   for (let hop = 0; ; hop++) {
     seen.add(`${method} ${url.href}`);
-    const res = await dispatcher.request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: method as Dispatcher.HttpMethod,
-      headers: withUrlCredentials(url, headers),
-      // undici writes async iterables itself (writeIterable, with backpressure); its types list only Readable.
-      body: body ? (body() as Readable) : null,
-      signal: opts.signal,
-      ...(opts.highWaterMark ? { highWaterMark: opts.highWaterMark } : {}),
-    });
+    const res = await send(url, { method, headers: withUrlCredentials(url, headers), body, signal: opts.signal, ...(opts.highWaterMark ? { highWaterMark: opts.highWaterMark } : {}) });
     const location = headerValue(res.headers, 'location');
     // A 303 after an upload means "done, the result is elsewhere": the caller decides, we do not fetch it.
     const follow = REDIRECTS.has(res.statusCode) && location !== undefined && !(res.statusCode === 303 && body);

@@ -20,7 +20,7 @@ export interface PartHandle {
 export interface PartWriter {
   /** Settles once the file is open (and truncated when asked); never rejects, see `error`. */
   readonly opened: Promise<void>;
-  /** Copies a chunk in. false: the source should pause until `onReady`. */
+  /** Copies a chunk in (the caller may reuse it once this returns). false: the source should pause until `onReady`. */
   write(chunk: Buffer): boolean;
   /** Allows writing; until then chunks are only held. */
   release(): void;
@@ -184,10 +184,11 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
       return error;
     },
     write(chunk) {
-      if (overflow.length > 0) overflow.push(chunk);
+      // The chunk may be the source's reused read buffer: what is kept past this call is a copy.
+      if (overflow.length > 0) overflow.push(Buffer.from(chunk));
       else {
         const rest = copyIn(chunk);
-        if (rest) overflow.push(rest);
+        if (rest) overflow.push(Buffer.from(rest));
       }
       flush(false);
       if (overflow.length > 0 || ringBytes - (head - tail) < pauseBelow) paused = true;

@@ -1,0 +1,162 @@
+// The download path's HTTP/1.1 client against real sockets on loopback: raw TCP origins that answer
+// exactly the bytes a test wants (hostile ones included). What matters here: the body is whole however
+// it arrives, a paused consumer stops the reads (the kernel holds the rest, not our memory), and every
+// failure is a FerryError or a system error the engine already classifies.
+import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { http1Request, type Http1Response } from '../../src/transfer/http1/http1-client.js';
+import { failureFromError } from '../../src/transfer/classify-failure.js';
+
+const servers: net.Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.close();
+    s.unref();
+  }
+});
+
+async function origin(onConn: (s: net.Socket, request: Promise<string>) => void): Promise<string> {
+  const server = net.createServer((s) => {
+    s.on('error', () => undefined);
+    let got = '';
+    const request = new Promise<string>((resolve) => {
+      s.on('data', (d) => {
+        got += d.toString('latin1');
+        if (got.includes('\r\n\r\n')) resolve(got);
+      });
+    });
+    onConn(s, request);
+  });
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const get = (url: string, over: { signal?: AbortSignal; headers?: Record<string, string>; connectTimeoutMs?: number } = {}): Promise<Http1Response> =>
+  http1Request(new URL(url), { method: 'GET', headers: over.headers ?? {}, signal: over.signal ?? new AbortController().signal }, { connectTimeoutMs: over.connectTimeoutMs ?? 5000 });
+
+async function readAll(res: Http1Response): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  res.body.onData((c) => parts.push(Buffer.from(c)));
+  await res.body.ended();
+  return Buffer.concat(parts);
+}
+
+describe('HTTP/1.1 download client', () => {
+  it('sends one close-delimited request and gets a body that came in the same packet as the head, read late', async () => {
+    const body = randomBytes(100_000);
+    let request = '';
+    const url = await origin(async (s, req) => {
+      request = await req;
+      s.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nETag: "x"\r\n\r\n`), body]));
+    });
+    const res = await get(`${url}/a/b.bin?q=1`, { headers: { 'user-agent': 'ferry-test', Host: 'evil.example', Connection: 'keep-alive' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['etag']).toBe('"x"');
+    await new Promise((r) => setTimeout(r, 50)); // the consumer attaches after the bytes arrived
+    expect((await readAll(res)).equals(body)).toBe(true);
+    const lines = request.split('\r\n');
+    expect(lines[0]).toBe('GET /a/b.bin?q=1 HTTP/1.1');
+    // Framing and the host are ours; a client's copies are not sent.
+    expect(lines.filter((l) => /^host:/i.test(l))).toEqual([`host: ${new URL(url).host}`]);
+    expect(lines.filter((l) => /^connection:/i.test(l))).toEqual(['connection: close']);
+    expect(lines).toContain('user-agent: ferry-test');
+  });
+
+  it('stops reading while the consumer is paused: the kernel holds the rest, not our memory', async () => {
+    const total = 64 * 1024 * 1024;
+    let accepted = 0;
+    const block = randomBytes(256 * 1024);
+    const url = await origin(async (s, req) => {
+      await req;
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`);
+      const pump = (): void => {
+        while (accepted < total) {
+          accepted += block.length;
+          if (!s.write(block)) return void s.once('drain', pump);
+        }
+        s.end();
+      };
+      pump();
+    });
+    const res = await get(`${url}/big`);
+    let received = 0;
+    res.body.onData((c) => {
+      received += c.length;
+      if (!res.body.isPaused()) res.body.pause();
+    });
+    await new Promise((r) => setTimeout(r, 600));
+    const acceptedWhilePaused = accepted;
+    console.log(`http1 client: paused after ${received} bytes; the origin got ${(acceptedWhilePaused / 1048576).toFixed(1)} MiB into the kernel meanwhile`);
+    expect(received).toBeLessThanOrEqual(64 * 1024);
+    expect(acceptedWhilePaused).toBeLessThan(total / 2);
+    res.body.onData((c) => (received += c.length));
+    res.body.resume();
+    await res.body.ended();
+    expect(received).toBe(total);
+  }, 30_000);
+
+  it('reads a chunked body and a body that runs to the close', async () => {
+    const url = await origin(async (s, req) => {
+      const r = await req;
+      if (r.startsWith('GET /chunked')) s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1;x=y\r\n \r\n5\r\nworld\r\n0\r\nx-t: 1\r\n\r\n');
+      else s.end('HTTP/1.1 200 OK\r\n\r\nuntil the end');
+    });
+    expect((await readAll(await get(`${url}/chunked`))).toString()).toBe('hello world');
+    expect((await readAll(await get(`${url}/close`))).toString()).toBe('until the end');
+  });
+
+  it('fails a body the origin cuts short, a hostile head, and an origin that never answers, each with a stable code', async () => {
+    const url = await origin(async (s, req) => {
+      const r = await req;
+      if (r.startsWith('GET /short')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this');
+      else if (r.startsWith('GET /endless')) {
+        s.write('HTTP/1.1 200 OK\r\nX-Endless: ');
+        const t = setInterval(() => s.writable && s.write('a'.repeat(16 * 1024)), 5);
+        s.on('close', () => clearInterval(t));
+      } else if (r.startsWith('GET /smuggle')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+      else s.destroy();
+    });
+    const short = await get(`${url}/short`);
+    const err = await readAll(short).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'LENGTH_MISMATCH' });
+    expect(failureFromError(err).outcome).toBe('retry');
+    await expect(get(`${url}/endless`)).rejects.toMatchObject({ code: 'PROTOCOL_ERROR', message: expect.stringMatching(/head larger than/) });
+    await expect(get(`${url}/smuggle`)).rejects.toMatchObject({ code: 'PROTOCOL_ERROR' });
+    const gone = await get(`${url}/gone`).catch((e: unknown) => e);
+    expect(failureFromError(gone)).toMatchObject({ outcome: 'retry', error: { code: 'NETWORK_ERROR' } });
+  });
+
+  it('refuses to send a header that would split the request, before connecting', async () => {
+    let connections = 0;
+    const url = await origin(() => connections++);
+    await expect(get(`${url}/x`, { headers: { 'x-a': 'b\r\nX-Injected: 1' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(connections).toBe(0);
+  });
+
+  it('times out a TLS handshake that never completes, and an abort ends a body mid-way', async () => {
+    const silent = await origin(() => undefined);
+    const tlsUrl = silent.replace('http:', 'https:');
+    const t0 = Date.now();
+    const e = await get(tlsUrl, { connectTimeoutMs: 300 }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'TIMEOUT' });
+    expect(failureFromError(e).outcome).toBe('retry');
+    expect(Date.now() - t0).toBeLessThan(3000);
+
+    let closed = false;
+    const url = await origin(async (s, req) => {
+      await req;
+      s.on('close', () => (closed = true));
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\nfirst bytes');
+    });
+    const ac = new AbortController();
+    const res = await get(`${url}/slow`, { signal: ac.signal });
+    res.body.onData(() => ac.abort(new Error('stopped by the test')));
+    await expect(res.body.ended()).rejects.toThrow('stopped by the test');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(true);
+  });
+});
