@@ -104,14 +104,21 @@ export class Scheduler {
     const t = this.mustGet(id);
     if (t.state === 'paused') return t;
     if (isFinal(t.state)) throw wrongState(t, 'pause');
-    const a = this.active.get(id);
-    if (a) {
-      this.stop(id, { by: 'client-pause' });
-      await a.done;
-    } else {
-      this.deps.queue.update(id, { reasons: [] }, { event: 'pause', durable: true });
-    }
+    const now = await this.stopFor(id, 'client-pause');
+    if (now.state !== 'paused') this.deps.queue.update(id, { reasons: [] }, { event: 'pause', durable: true });
     return this.saved(id);
+  }
+
+  // Stops a running attempt for a client and waits for its end. One that ended by itself meanwhile
+  // (completed, failed) wins: the client hears 409 with that state, never a 200 for what did not happen.
+  private async stopFor(id: string, by: 'client-pause' | 'client-cancel'): Promise<Job> {
+    const a = this.active.get(id);
+    if (a) this.stop(id, { by });
+    await a?.done;
+    const now = this.mustGet(id);
+    const want = by === 'client-pause' ? 'paused' : 'cancelled';
+    if (isFinal(now.state) && now.state !== want) throw wrongState(now, by === 'client-pause' ? 'pause' : 'cancel');
+    return now;
   }
 
   resume(id: string): Job {
@@ -128,28 +135,21 @@ export class Scheduler {
 
   async cancel(id: string): Promise<Job> {
     const t = this.mustGet(id);
-    if (isFinal(t.state)) {
-      if (t.state === 'cancelled') return t;
-      throw wrongState(t, 'cancel');
-    }
-    const a = this.active.get(id);
-    if (a) {
-      this.stop(id, { by: 'client-cancel' });
-      await a.done;
-    } else {
-      this.deps.queue.update(id, { reasons: [], nextAttemptAt: null }, { event: 'cancel', durable: true });
-    }
+    if (t.state === 'cancelled') return t;
+    if (isFinal(t.state)) throw wrongState(t, 'cancel');
+    const now = await this.stopFor(id, 'client-cancel');
+    if (now.state !== 'cancelled') this.deps.queue.update(id, { reasons: [], nextAttemptAt: null }, { event: 'cancel', durable: true });
     this.requestReconcile();
     return this.saved(id);
   }
 
+  /** Its partial data went when it ended (or goes in the start-up sweep, if a kill came first). */
   async remove(id: string): Promise<void> {
-    const t = this.mustGet(id);
-    if (!isFinal(t.state)) await this.cancel(id);
+    // Completed or failed while its cancel waited: removed all the same, as the client asked.
+    await this.cancel(id).catch((e: unknown) => {
+      if (asFerryError(e).code !== 'WRONG_STATE') throw e;
+    });
     this.deps.queue.remove(id);
-    // The cancel's own delete is not awaited (and a kill may have cut it short): try once more, unless
-    // the job completed or another unfinished one writes the same part file.
-    if (t.state !== 'completed' && !this.deps.queue.all().some((o) => o.path === t.path && !isFinal(o.state))) await this.discard(t);
   }
 
   /** A client's change that the disk refused answers the storage error (507/503); it took effect in

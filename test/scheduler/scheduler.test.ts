@@ -12,6 +12,7 @@ import { makeTempDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
 import { record } from '../support/records.js';
 import { ScriptedRunner } from '../support/scripted-runner.js';
+import type { AttemptResult } from '../../src/scheduler/runner.js';
 
 describe('Scheduler', () => {
   let dir: ReturnType<typeof makeTempDir>;
@@ -140,6 +141,25 @@ describe('Scheduler', () => {
     await sched.cancel('waits');
     expect(runner.discarded).toContain('waits');
     expect(runner.discarded).not.toContain('done');
+  });
+
+  it('a cancel or pause that loses the race to the attempt\'s own end answers WRONG_STATE; a delete still removes the job', async () => {
+    // An attempt that finishes as the stop arrives (its last byte was already on disk): completion wins.
+    const ending = {
+      runAttempt: (_t: Job, signal: AbortSignal) =>
+        new Promise<AttemptResult>((resolve) => signal.addEventListener('abort', () => resolve({ outcome: 'completed', bytesTransferred: 10, totalBytes: 10 }))),
+    };
+    const log = pino({ level: 'silent' });
+    for (const id of ['c', 'p', 'd']) store.insert(record(id, 'x', { totalBytes: 10 }), limits);
+    const s = new Scheduler({ queue: new JobQueue({ store, config: () => cfg, log }), conditions: cond, runners: { http: ending }, config: () => cfg, log });
+    sched = s;
+    cfg.policy.concurrency = 3;
+    s.start();
+    await expect(s.cancel('c')).rejects.toMatchObject({ code: 'WRONG_STATE', message: expect.stringMatching(/completed/) });
+    expect(store.get('c')!.state).toBe('completed');
+    await expect(s.pause('p')).rejects.toMatchObject({ code: 'WRONG_STATE' });
+    await s.remove('d');
+    expect(store.get('d')).toBeUndefined();
   });
 
   it('puts transfers that were running at a crash back in line on start', () => {
