@@ -147,8 +147,16 @@ export class TransferStore {
   put(t: Job): void {
     this.byId.set(t.id, t);
     this.unsaved.add(t.id);
+    // SQLite rolls a transaction back by itself on some refused writes (SQLITE_FULL, IOERR): the rest of
+    // the batch is not written one by one outside it; it stays unsaved with the others, for flushPending.
+    if (this.inTransaction && !this.db.inTransaction) return;
+    try {
+      this.guard(`transfer ${t.id}`, () => this.run(t));
+    } catch (e) {
+      this.inTransaction?.delete(t.id); // its latest version was refused: unsaved even if the batch commits
+      throw e;
+    }
     this.inTransaction?.add(t.id);
-    this.guard(`transfer ${t.id}`, () => this.run(t));
     if (!this.inTransaction) this.unsaved.delete(t.id);
   }
 
@@ -164,7 +172,13 @@ export class TransferStore {
     const written = new Set<string>();
     this.inTransaction = written;
     try {
-      this.guard('a decision pass', () => this.db.transaction(fn)());
+      this.guard('a decision pass', () =>
+        this.db.transaction(() => {
+          fn();
+          // Rolled back inside (see put): not a commit; every record written in it stays unsaved.
+          if (!this.db.inTransaction) throw this.problem ?? new FerryError('STORAGE_ERROR', 'a decision pass was rolled back by the database');
+        })(),
+      );
       for (const id of written) this.unsaved.delete(id);
     } finally {
       this.inTransaction = null;

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TransferStore } from '../../src/queue/store.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
+import { defaultConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { record } from '../support/records.js';
 import { makeTempDir } from '../support/tmp.js';
@@ -119,6 +121,32 @@ describe('TransferStore under disk trouble', () => {
     s.close();
     const again = TransferStore.open(join(dir.path, 'state'));
     expect(again.get('one')?.state).toBe('paused');
+    again.close();
+  });
+
+  it('a decision pass whose write the database refuses mid-batch: nothing is written outside it, every job in it is applied in memory and announced, unsaved', () => {
+    const s = TransferStore.open(join(dir.path, 'state'));
+    for (let i = 0; i < 40; i++) s.insert(record(`J${i}`, 'a', { headers: { x: 'y'.repeat(i === 0 ? 1 : 3000) } }), limits);
+    const cfg = defaultConfig();
+    const q = new JobQueue({ store: s, config: () => cfg, log: createLogger('silent') });
+    const announced: string[] = [];
+    q.subscribe((e) => announced.push(`${e.job.id}:${e.job.state}`));
+    fillUp(s);
+    // J1's record no longer fits; SQLite may roll the whole transaction back by itself, and J0's
+    // start must then not be written on its own (outside the batch) either.
+    expect(() =>
+      q.updateMany([
+        { id: 'J1', change: { attempts: 1, reasons: [], lastError: { code: 'X', message: 'z'.repeat(20_000) } }, event: 'start', durable: true },
+        { id: 'J0', change: { attempts: 1, reasons: [] }, event: 'start', durable: true },
+      ]),
+    ).not.toThrow();
+    expect([s.get('J0')!.state, s.get('J1')!.state]).toEqual(['running', 'running']);
+    expect(announced).toEqual(['J1:running', 'J0:running']);
+    expect([s.isUnsaved('J0'), s.isUnsaved('J1')]).toEqual([true, true]);
+    expect(s.writeProblem()?.code).toBe('STORAGE_FULL');
+    s.close();
+    const again = TransferStore.open(join(dir.path, 'state'));
+    expect([again.get('J0')!.state, again.get('J1')!.state]).toEqual(['queued', 'queued']);
     again.close();
   });
 
