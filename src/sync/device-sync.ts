@@ -11,7 +11,7 @@ import type { ConditionsSource } from '../conditions/snapshot.js';
 import { FerryError } from '../errors.js';
 import type { DeviceJob, DeviceSyncResult, Job } from '../model/job.js';
 import type { Principal } from '../model/principal.js';
-import type { JobQueue, QueueEvent } from '../queue/job-queue.js';
+import type { JobQueue } from '../queue/job-queue.js';
 import type { AttemptRunner } from '../scheduler/runner.js';
 import { withDevicePresence } from './device-conditions.js';
 import { DeviceEnqueuer, SYNC_OWNER } from './device-enqueue.js';
@@ -80,7 +80,11 @@ export class DeviceSync {
 
   /** Starts the triggers and captures (after the scheduler, so their jobs are decided as they come). */
   async start(): Promise<void> {
-    this.unsubscribe = this.opts.queue.subscribe((e) => void this.spoolUploaded(e));
+    // A refused removal (full or read-only state disk) is logged, never thrown from the listener; the record goes at the next start.
+    this.unsubscribe = this.opts.queue.subscribe((e) => {
+      if (e.type === 'changed' && isSpoolDone(e.job)) this.spoolUploaded(e.job).catch((err: unknown) => this.log.warn({ transfer: e.job.id, err: (err as Error)?.message }, 'uploaded spool record not removed'));
+    });
+    for (const t of this.opts.queue.all()) if (isSpoolDone(t)) await this.spoolUploaded(t).catch(() => undefined);
     this.presence.on('change', (id: string, p: DevicePresence) => void this.onPresence(id, p));
     for (const d of this.devices) {
       const p = this.presence.get(d.id);
@@ -185,14 +189,16 @@ export class DeviceSync {
   }
 
   /** A spool file is uploaded: it leaves the gateway, and so does its finished record. */
-  private async spoolUploaded(e: QueueEvent): Promise<void> {
-    const t = e.job;
-    if (e.type !== 'changed' || t.state !== 'completed' || t.owner !== SYNC_OWNER || !t.tag?.startsWith('device-lines:')) return;
+  private async spoolUploaded(t: Job): Promise<void> {
     const root = this.opts.config().transfersRoot;
     await rm(path.join(root, t.path), { force: true }).catch(() => undefined);
     this.opts.queue.remove(t.id);
     this.log.info({ file: t.path, transfer: t.id }, 'spool file uploaded and removed');
   }
+}
+
+function isSpoolDone(t: Job): boolean {
+  return t.state === 'completed' && t.owner === SYNC_OWNER && t.tag?.startsWith('device-lines:') === true;
 }
 
 export function linesTag(deviceId: string): string {
