@@ -11,6 +11,12 @@ import { documentHash, JOB_ID, parseJobDocument, type JobDocument } from './job-
 import { deriveState, jobTransfers, stateKey, statusMessage, type JobStatus } from './job-status.js';
 
 export const PROGRESS_INTERVAL_MS = 10_000;
+/** A job document larger than this is rejected unread (a real one is a few hundred bytes). */
+export const MAX_DOCUMENT_BYTES = 64 * 1024;
+/** A job id that cannot name a status topic (over 256 bytes) is answered under this one; JOB_ID never matches it. */
+export const INVALID_JOB_TOPIC_ID = '!invalid';
+const MAX_CONFLICTS = 1000;
+const RETRY_TICK_MS = 5000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface FleetJobsDeps {
@@ -44,6 +50,8 @@ export class FleetJobs {
       const row = this.rowOf(t.id);
       if (row?.phase === 'active') this.refresh(row);
     });
+    // A refused write here (full state disk) must not stop the agent: what is left is done by the next
+    // tick, message or start.
     await this.serial(async () => {
       for (const row of this.deps.store.jobs()) {
         for (const id of row.transfers) this.byTransfer.set(id, row.jobId);
@@ -51,8 +59,8 @@ export class FleetJobs {
         else if (row.phase === 'active') this.refresh(row);
         else if (row.error?.code === 'EXPIRED') await this.dropExpired(row);
       }
-    });
-    await this.tick();
+    }).catch(() => undefined); // logged by serial()
+    await this.tick().catch(() => undefined);
   }
 
   stop(): void {
@@ -76,18 +84,27 @@ export class FleetJobs {
     if (known?.hash === hash) return; // retained redelivery, QoS 1 duplicate, the same job from a group
     const iso = new Date(this.now()).toISOString();
     if (!JOB_ID.test(jobId)) {
-      this.report({ job: jobId, state: 'rejected', transfers: [], error: { code: 'INVALID_FIELD', message: 'a job id is [A-Za-z0-9._-]{1,64}', field: 'job' }, updatedAt: iso });
+      // Answered, never stored; an id too long for a topic is answered under a fixed one, naming its start.
+      const named = Buffer.byteLength(jobId) <= 256;
+      const message = `a job id is [A-Za-z0-9._-]{1,64}${named ? '' : `; got ${Buffer.byteLength(jobId)} bytes starting ${JSON.stringify(jobId.slice(0, 64))}`}`;
+      this.report({ job: named ? jobId : INVALID_JOB_TOPIC_ID, state: 'rejected', transfers: [], error: { code: 'INVALID_FIELD', message, field: 'job' }, updatedAt: iso });
+      return;
+    }
+    if (payload.length > MAX_DOCUMENT_BYTES) {
+      const row = this.newRow(jobId, topic, hash, '', iso);
+      this.end(row, new FerryError('TOO_LARGE', `a job document is at most ${MAX_DOCUMENT_BYTES} bytes; this one has ${payload.length}`, { field: 'job' }));
       return;
     }
     if (known && known.state !== 'rejected') {
       if (this.conflicts.has(`${jobId}:${hash}`)) return;
+      if (this.conflicts.size >= MAX_CONFLICTS) this.conflicts.clear(); // only spares repeated answers
       this.conflicts.add(`${jobId}:${hash}`);
       const message = `job ${jobId} is known with another document (from ${known.source}); withdraw it before reusing the id`;
       this.log.warn({ job: jobId, topic }, 'job id conflict');
       this.report({ job: jobId, state: 'rejected', transfers: [], error: { code: 'JOB_CONFLICT', message }, updatedAt: iso });
       return;
     }
-    const row: JobRow = { jobId, source: topic, hash, doc: payload.toString('utf8'), phase: 'scheduled', state: 'queued', transfers: [], error: null, notBefore: null, notAfter: null, createdAt: iso, updatedAt: iso };
+    const row = this.newRow(jobId, topic, hash, payload.toString('utf8'), iso);
     let doc: JobDocument;
     try {
       doc = parseJobDocument(payload);
@@ -96,6 +113,7 @@ export class FleetJobs {
       if (doc.notAfter !== null && doc.notAfter <= this.now()) throw new FerryError('EXPIRED', 'notAfter passed before the job arrived');
       if (doc.work.kind === 'transfer') await this.deps.queue.validate(doc.work.request);
     } catch (e) {
+      row.doc = ''; // a rejected document is not kept: its hash answers a redelivery
       this.end(row, e);
       return;
     }
@@ -157,17 +175,27 @@ export class FleetJobs {
   private tick(): Promise<void> {
     return this.serial(async () => {
       const now = this.now();
-      for (const row of this.deps.store.jobs()) {
-        if (row.phase === 'done') continue;
-        if (row.notAfter !== null && row.notAfter <= now) {
-          this.end(row, new FerryError('EXPIRED', `not finished by notAfter ${new Date(row.notAfter).toISOString()}`));
-          await this.dropExpired(row);
-        } else if (row.phase === 'scheduled' && (row.notBefore ?? 0) <= now) {
-          await this.begin(row);
+      let ok = false;
+      try {
+        for (const row of this.deps.store.jobs()) {
+          if (row.phase === 'done') continue;
+          if (row.notAfter !== null && row.notAfter <= now) {
+            this.end(row, new FerryError('EXPIRED', `not finished by notAfter ${new Date(row.notAfter).toISOString()}`));
+            await this.dropExpired(row);
+          } else if (row.phase === 'scheduled' && (row.notBefore ?? 0) <= now) {
+            await this.begin(row);
+          }
         }
+        ok = true;
+      } finally {
+        // A refused write above must not leave the next notBefore/notAfter without a timer, nor spin on it.
+        this.arm(ok ? 0 : RETRY_TICK_MS);
       }
-      this.arm();
     });
+  }
+
+  private newRow(jobId: string, topic: string, hash: string, doc: string, iso: string): JobRow {
+    return { jobId, source: topic, hash, doc, phase: 'scheduled', state: 'queued', transfers: [], error: null, notBefore: null, notAfter: null, createdAt: iso, updatedAt: iso };
   }
 
   /** An expired job is recorded as ended before its transfers go, so a crash in between finishes the job. */
@@ -179,7 +207,7 @@ export class FleetJobs {
     this.save(row); // end() has reported it already
   }
 
-  private arm(): void {
+  private arm(minDelayMs = 0): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     let next = Infinity;
@@ -189,7 +217,7 @@ export class FleetJobs {
       if (r.notAfter !== null) next = Math.min(next, r.notAfter);
     }
     if (next === Infinity) return;
-    this.timer = setTimeout(() => void this.tick(), Math.min(Math.max(0, next - this.now()), MAX_TIMER_MS));
+    this.timer = setTimeout(() => void this.tick().catch(() => undefined), Math.min(Math.max(minDelayMs, next - this.now()), MAX_TIMER_MS));
     this.timer.unref();
   }
 

@@ -31,6 +31,10 @@ export interface MqttLinkDeps {
   now?: () => number;
 }
 
+const MAX_TOPIC_BYTES = 65_535;
+/** MQTT 5: the broker sends no packet larger than this (a job document is far smaller; 3.1.1 has no such limit: set the broker's message_size_limit). */
+export const MAX_INBOUND_PACKET = 1024 * 1024;
+
 interface Counted {
   bytesRead: number;
   bytesWritten: number;
@@ -79,11 +83,28 @@ export class MqttLink {
     return { sent: this.bytes.sent + l.sent, received: this.bytes.received + l.received };
   }
 
-  /** QoS 1 publish; `done` runs on the broker's PUBACK (never, if the connection drops first). */
+  /**
+   * QoS 1 publish; `done` runs on the broker's PUBACK (never, if the connection drops first). Never
+   * throws: it runs from MQTT.js's own events (connect, acks), where a throw would end the agent.
+   */
   publish(topic: string, payload: string, retain: boolean, done?: () => void): void {
-    this.client?.publish(topic, payload, { qos: 1, retain }, (err) => {
-      if (!err) done?.();
-    });
+    // MQTT topics are at most 65 535 bytes; MQTT.js writes a longer one as a broken packet and throws.
+    if (Buffer.byteLength(topic) > MAX_TOPIC_BYTES) {
+      this.deps.log.warn({ component: 'fleet', topicBytes: Buffer.byteLength(topic) }, 'not published: topic too long');
+      return;
+    }
+    try {
+      this.client?.publish(topic, payload, { qos: 1, retain }, (err) => {
+        if (err) return;
+        try {
+          done?.();
+        } catch (e) {
+          this.deps.log.warn({ component: 'fleet', topic, err: (e as Error)?.message }, 'could not record the broker\'s acknowledgement; the message is sent again at the next connect');
+        }
+      });
+    } catch (e) {
+      this.deps.log.warn({ component: 'fleet', topic, err: (e as Error)?.message }, 'publish failed');
+    }
   }
 
   /** Publishes `last` (e.g. offline) if connected, then closes the connection. */
@@ -128,7 +149,7 @@ export class MqttLink {
         protocolVersion: cfg.protocolVersion,
         // A persistent session: a withdrawal published while the gateway is offline waits for it.
         clean: false,
-        ...(cfg.protocolVersion === 5 ? { properties: { sessionExpiryInterval: cfg.sessionExpiryS } } : {}),
+        ...(cfg.protocolVersion === 5 ? { properties: { sessionExpiryInterval: cfg.sessionExpiryS, maximumPacketSize: MAX_INBOUND_PACKET } } : {}),
         keepalive: cfg.keepaliveS,
         reconnectPeriod: 0,
         connectTimeout: cfg.connectTimeoutS * 1000,
@@ -165,8 +186,12 @@ export class MqttLink {
       this.deps.onMessage(packet.topic, payload).then(
         () => cb(),
         (e: unknown) => {
-          // Not acknowledged: the broker redelivers it on the next connection.
-          this.deps.log.error({ component: 'fleet', topic: packet.topic, err: (e as Error).message }, 'job message not applied');
+          // Not acknowledged. MQTT.js's packet pump goes on only once cb is called; the broker redelivers
+          // an unacknowledged message on the next connection, so the link restarts (after its backoff).
+          this.deps.log.error({ component: 'fleet', topic: packet.topic, err: (e as Error)?.message }, 'job message not applied; reconnecting for its redelivery');
+          cb(e instanceof Error ? e : new Error(String(e)));
+          this.lastError = `job message not applied: ${(e as Error)?.message ?? String(e)}`;
+          client.end(true);
         },
       );
     };
@@ -178,7 +203,12 @@ export class MqttLink {
       client.subscribe(this.deps.subscriptions, { qos: 1 }, (err) => {
         if (err) this.lastError = `subscribe: ${err.message}`;
       });
-      this.deps.onConnect();
+      try {
+        this.deps.onConnect();
+      } catch (e) {
+        // Inside MQTT.js's 'connect' event a throw would end the agent; the outbox is sent again next time.
+        this.deps.log.warn({ component: 'fleet', err: (e as Error)?.message }, 'could not send what waited for the connection');
+      }
     });
     client.on('error', (e) => {
       this.lastError = e.message;

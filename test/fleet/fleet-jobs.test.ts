@@ -112,6 +112,27 @@ describe.skipIf(skip !== null)('fleet jobs over MQTT', () => {
     await waitFor(() => status('gw-a', 'nodev')?.error.code === 'DEVICE_NOT_FOUND', 10_000, 'nodev rejected');
   });
 
+  it('hostile job messages: an id too long for a status topic and an oversized document are answered small; the agent stays up', async () => {
+    const [a] = agents;
+    // The longest id a job topic can carry here: its status topic (7 bytes longer) passes MQTT's 65 535,
+    // which MQTT.js wrote as a broken packet and threw for, from an event: it ended the agent.
+    const longId = 'x'.repeat(65_535 - `${P}/gw-a/jobs/`.length);
+    broker.pub('operator', `${P}/gw-a/jobs/${longId}`, JSON.stringify({ transfer: { url: origin.url('/fw.bin'), path: 'x' } }), false);
+    const invalid = await waitFor(() => status('gw-a', '!invalid'), 10_000, 'the long id answered under !invalid').catch((e) => {
+      console.log(a!.logs.slice(-3000));
+      throw e;
+    });
+    expect(invalid).toMatchObject({ state: 'rejected', error: { code: 'INVALID_FIELD', message: expect.stringMatching(/65516 bytes starting "x{64}"/) } });
+    broker.pub('operator', `${P}/gw-a/jobs/huge`, JSON.stringify({ transfer: { url: origin.url('/fw.bin'), path: 'x' }, pad: 'p'.repeat(200_000) }), false);
+    expect(await waitFor(() => status('gw-a', 'huge'), 10_000, 'huge rejected')).toMatchObject({ state: 'rejected', error: { code: 'TOO_LARGE' } });
+    const view = (await a!.api('GET', '/v1/fleet')).body;
+    expect(view.jobs.find((j: any) => j.job.length > 64)).toBeUndefined();
+    expect(a!.child?.exitCode).toBeNull();
+    // Still taking jobs after a reconnect (the outbox is sent again on connect: nothing in it may break it).
+    broker.pub('operator', `${P}/gw-a/jobs/after-hostile`, JSON.stringify({ transfer: { url: origin.url('/fw.bin'), path: 'after-hostile.bin' } }));
+    await waitFor(() => status('gw-a', 'after-hostile')?.state === 'completed', 20_000, 'a job after the hostile ones');
+  });
+
   it('a group job reaches every member, each reporting under its own status topic', async () => {
     broker.pub('operator', `${P}/groups/g1/jobs/gfw`, JSON.stringify({ transfer: { url: origin.url('/fw.bin'), path: 'group/fw.bin' } }));
     for (const [i, a] of agents.entries()) {

@@ -160,7 +160,10 @@ export class Mosquitto {
 
   /** mosquitto_pub -r (retained); `null` publishes the empty payload that withdraws a job. */
   pub(user: string, topic: string, payload: string | null, retain = true): void {
-    execFileSync('mosquitto_pub', [...this.auth(user), ...(retain ? ['-r'] : []), '-t', topic, ...(payload === null ? ['-n'] : ['-m', payload])]);
+    // A large payload goes through stdin (-s): one argument is limited to 128 KiB.
+    const big = payload !== null && payload.length > 64 * 1024;
+    const body = payload === null ? ['-n'] : big ? ['-s'] : ['-m', payload];
+    execFileSync('mosquitto_pub', [...this.auth(user), ...(retain ? ['-r'] : []), '-t', topic, ...body], big ? { input: payload } : {});
   }
 
   /** What `user` receives on `topic` within `seconds` (retained messages included). */
