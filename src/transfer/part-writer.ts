@@ -92,7 +92,20 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
 
   const fail = (e: unknown): void => {
     error ??= e;
-    w.onReady?.();
+    try {
+      w.onReady?.();
+    } catch {
+      // the source is told through `error` as well
+    }
+  };
+  // The callbacks run inside this writer's promise handlers, which nobody else awaits: a throw there
+  // (a progress record the database refused) fails the writer, never the process.
+  const guarded = (f: () => void): void => {
+    try {
+      f();
+    } catch (e) {
+      fail(e);
+    }
   };
   const opened = o.open().then(
     (h) => {
@@ -136,7 +149,7 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
     const p = fh!.sync().then(
       () => {
         if (syncing === p) syncing = null;
-        if (error === null) o.onDurable?.(target);
+        if (error === null) guarded(() => o.onDurable?.(target));
       },
       (e: unknown) => {
         if (syncing === p) syncing = null;
@@ -161,10 +174,10 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
         pendingSince = performance.now();
         if (o.onDurable && syncing === null && now() - syncedAt >= checkpointMs) void checkpoint();
         drainOverflow();
-        w.onWritten?.(tail);
+        guarded(() => w.onWritten?.(tail));
         if (paused && overflow.length === 0 && ringBytes - (head - tail) >= pauseBelow) {
           paused = false;
-          w.onReady?.();
+          guarded(() => w.onReady?.());
         }
         // Whatever arrived during the write goes next: large writes when the link outruns the disk.
         flush(head - tail >= minWrite);
@@ -198,7 +211,7 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
       released = true;
       void opened.then(() => {
         flush(false);
-        if (error === null && !paused) w.onReady?.();
+        if (error === null && !paused) guarded(() => w.onReady?.());
       });
     },
     async close(durable) {

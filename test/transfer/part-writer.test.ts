@@ -194,4 +194,26 @@ describe('part writer checkpoints', () => {
     await expect(w.close(true)).rejects.toMatchObject({ code: 'EIO' });
     expect(durable).toEqual([]);
   });
+
+  it('a callback that throws (a progress record the database refused) fails the writer and close, never the process', async () => {
+    const file = join(dir.path, `f${n++}`);
+    const w = createPartWriter({
+      open: openPart(file, true),
+      startOffset: 0,
+      checkpointMs: 0,
+      onDurable: () => {
+        throw Object.assign(new Error('database disk image is malformed'), { code: 'SQLITE_CORRUPT' });
+      },
+    });
+    w.onWritten = () => {
+      throw new Error('onWritten refused');
+    };
+    let ready = 0;
+    w.onReady = () => ready++;
+    w.release();
+    for (let i = 0; i < 8; i++) w.write(randomBytes(300 * 1024));
+    await expect(w.close(true)).rejects.toThrow(/onWritten refused|malformed/);
+    expect(w.error).not.toBeNull();
+    expect(ready).toBeGreaterThan(0); // the source heard of it
+  });
 });
