@@ -39,6 +39,8 @@ export interface UsbWatchOptions {
 }
 
 /** Events: 'attach' (UsbMatch), 'detach' (UsbMatch). */
+const MAX_GONE = 64;
+
 export class UsbWatch extends EventEmitter {
   private readonly opts: UsbWatchOptions;
   private readonly timers: Timers;
@@ -93,6 +95,9 @@ export class UsbWatch extends EventEmitter {
   private readonly onDetach = (dev: UsbDeviceLike): void => {
     const i = this.present.findIndex((m) => sameUsbDevice(m.device, dev));
     if (i < 0) {
+      // Remembered for an examine() still running; every unmatched device detaching lands here too, so
+      // only the latest few are kept (a flapping hub must not grow the set for years).
+      if (this.gone.size >= MAX_GONE) this.gone.delete(this.gone.values().next().value!);
       this.gone.add(dev);
       return;
     }

@@ -34,6 +34,8 @@ export interface LinesCaptureStats {
 }
 
 const OPEN_SUFFIX = '.open';
+// Lines received but not yet written: a chatty device on a stalled disk is dropped (and counted) past this.
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
 export class LinesCapture {
   private transport: Transport | null = null;
@@ -46,6 +48,8 @@ export class LinesCapture {
   private rotateTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private opening = false;
+  private pendingBytes = 0;
+  private failing = false;
   private readonly now: () => number;
   private readonly log: Logger;
   readonly stats: LinesCaptureStats = { capturing: false, file: null, lines: 0, bytes: 0, filesRotated: 0, droppedLines: 0 };
@@ -96,7 +100,14 @@ export class LinesCapture {
     this.transport = t;
     this.stats.capturing = true;
     this.log.info({ transport: t.description }, 'capturing lines');
-    t.on('packet', (line: Uint8Array) => this.enqueue(() => this.write(line)));
+    t.on('packet', (line: Uint8Array) => {
+      if (this.pendingBytes >= MAX_PENDING_BYTES) {
+        this.stats.droppedLines++;
+        return;
+      }
+      this.pendingBytes += line.length + 1;
+      this.enqueue(() => this.write(line).finally(() => (this.pendingBytes -= line.length + 1)));
+    });
     t.on('error', (e: Error) => this.log.warn({ err: e.message }, 'line transport error'));
     t.once('close', (reason?: Error) => {
       if (this.transport !== t) return;
@@ -133,8 +144,15 @@ export class LinesCapture {
 
   private enqueue(step: () => Promise<unknown>): void {
     this.chain = this.chain.then(step).then(
-      () => undefined,
-      (e: unknown) => this.log.error({ err: (e as Error).message }, 'spool write failed'),
+      () => {
+        if (this.failing) this.log.info('spool writes work again');
+        this.failing = false;
+      },
+      (e: unknown) => {
+        // Once per failing stretch, not once per line of a device that sends ten a second.
+        if (!this.failing) this.log.error({ err: (e as Error).message }, 'spool write failed');
+        this.failing = true;
+      },
     );
   }
 
@@ -176,8 +194,12 @@ export class LinesCapture {
     this.fileRel = null;
     this.stats.file = null;
     if (!fh || !rel) return null;
-    await fh.sync();
-    await fh.close();
+    try {
+      await fh.sync();
+    } finally {
+      // A failed fsync leaves the ".open" file for the next start's recovery, never an open descriptor.
+      await fh.close().catch(() => undefined);
+    }
     if (this.fileBytes === 0) {
       await rm(this.abs(rel), { force: true });
       return null;
