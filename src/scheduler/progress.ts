@@ -15,6 +15,8 @@ export class ProgressTracker {
   private persistedBytes: number;
   private persistedAt: number;
   private emittedAt = 0;
+  /** The runner checkpoints by itself (resume rows carry the bytes): this tracker's rows are only a fallback. */
+  private selfCheckpointing = false;
 
   constructor(
     startBytes: number,
@@ -28,9 +30,12 @@ export class ProgressTracker {
   observe(bytes: number): { persist: boolean; emit: boolean } {
     const t = this.now();
     const since = t - this.persistedAt;
+    // With the runner's own checkpoints about every checkpointMs, a row of ours would be a second commit a
+    // second: ours wait twice as long, so they only come when the runner's stop (a stall, a slow disk).
+    const every = this.selfCheckpointing ? 2 * this.cfg.checkpointMs : this.cfg.checkpointMs;
     const persist =
       bytes !== this.persistedBytes &&
-      ((bytes - this.persistedBytes >= this.cfg.checkpointBytes && since >= MIN_PERSIST_MS) || since >= this.cfg.checkpointMs);
+      ((bytes - this.persistedBytes >= this.cfg.checkpointBytes && since >= Math.max(MIN_PERSIST_MS, this.selfCheckpointing ? every : 0)) || since >= every);
     if (persist) {
       this.persistedBytes = bytes;
       this.persistedAt = t;
@@ -40,10 +45,15 @@ export class ProgressTracker {
     return { persist, emit };
   }
 
-  /** `bytes` was committed along with another durable change (a resume checkpoint): nothing to add for now. */
+  /**
+   * `bytes` was committed along with another durable change (a resume checkpoint), which was announced as
+   * an event too: nothing to add for now, and the next progress event waits its turn after that one.
+   */
   persisted(bytes: number): void {
     this.persistedBytes = bytes;
     this.persistedAt = this.now();
+    this.emittedAt = this.persistedAt;
+    this.selfCheckpointing = true;
   }
 }
 
