@@ -148,6 +148,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       flushEveryMs: current.transfers.checkpointMs,
       onWriteError: (e) => log.warn({ err: (e as Error)?.message ?? String(e) }, 'could not write the usage ledger; its counts are kept and written once the disk takes writes'),
     });
+    store.addRider(ledger.rider);
     closers.splice(closers.length - 1, 0, () => ledger.close()); // written before the store closes
     const throttle = createThrottle({
       limitFor: (t) => bandwidthLimit(t, conditions.current().network.kind, current.policy, Date.now(), zone()),

@@ -13,6 +13,17 @@ import { storageWriteError } from './sqlite-errors.js';
 
 export type { Db } from './open-db.js';
 
+/**
+ * Other rows that ride in the store's next commit instead of paying for their own (an fsynced SQLite
+ * commit each): `write` runs inside the transaction, `committed` once it is on disk. A refused commit
+ * leaves the rider's data pending for its own next try.
+ */
+export interface CommitRider {
+  pending(): boolean;
+  write(): void;
+  committed(): void;
+}
+
 export interface StoreOpenOptions {
   log?: Logger;
   now?: () => number;
@@ -36,6 +47,7 @@ export class TransferStore {
   private readonly unsaved = new Set<string>();
   /** Records written inside the open transaction (all unsaved if its commit fails). */
   private inTransaction: Set<string> | null = null;
+  private readonly riders: CommitRider[] = [];
   private problem: FerryError | null = null;
   private readonly healthListeners = new Set<(problem: FerryError | null) => void>();
   private readonly log: Logger | undefined;
@@ -145,6 +157,7 @@ export class TransferStore {
   /** Persists one record (a state change or a progress checkpoint). On a refused write the record
    * stays in memory as it is, is marked unsaved, and the storage error is thrown. */
   put(t: Job): void {
+    if (!this.inTransaction && this.riders.some((r) => r.pending())) return this.transaction(() => this.put(t));
     this.byId.set(t.id, t);
     this.unsaved.add(t.id);
     // SQLite rolls a transaction back by itself on some refused writes (SQLITE_FULL, IOERR): the rest of
@@ -160,6 +173,10 @@ export class TransferStore {
     if (!this.inTransaction) this.unsaved.delete(t.id);
   }
 
+  addRider(r: CommitRider): void {
+    this.riders.push(r);
+  }
+
   /** Replaces the in-memory record only: what a restart re-derives (waiting reasons, live progress). */
   keep(t: Job): void {
     this.byId.set(t.id, t);
@@ -170,16 +187,24 @@ export class TransferStore {
   transaction(fn: () => void): void {
     if (this.inTransaction) return fn(); // nested: part of the outer one
     const written = new Set<string>();
+    const riding: CommitRider[] = [];
     this.inTransaction = written;
     try {
       this.guard('a decision pass', () =>
         this.db.transaction(() => {
           fn();
+          for (const r of this.riders) {
+            if (this.db.inTransaction && r.pending()) {
+              r.write();
+              riding.push(r);
+            }
+          }
           // Rolled back inside (see put): not a commit; every record written in it stays unsaved.
           if (!this.db.inTransaction) throw this.problem ?? new FerryError('STORAGE_ERROR', 'a decision pass was rolled back by the database');
         })(),
       );
       for (const id of written) this.unsaved.delete(id);
+      for (const r of riding) r.committed();
     } finally {
       this.inTransaction = null;
     }

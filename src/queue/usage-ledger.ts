@@ -1,10 +1,12 @@
 // Byte accounting: HTTP body bytes ferry moved on the wire, per client, network kind, interface and
 // local day, in the `usage_ledger` table. Counted per chunk in memory (a map lookup and two additions)
-// and written in batches — every `flushEveryMs` while dirty, at each attempt's end and at shutdown —
-// so a SIGKILL loses at most one batch. Rows only ever grow: writes add deltas. A write the disk refuses
+// and written in batches: inside the transfer store's commits while transfers run (`rider`: no commit of
+// its own), else every 2 × `flushEveryMs` while dirty, at each attempt's end and at shutdown — so a
+// SIGKILL loses about a second of counts. Rows only ever grow: writes add deltas. A write the disk refuses
 // (full or read-only state folder) keeps the counts in memory for the next try: it never throws, since
 // it runs from a timer and at the end of every attempt.
 import type Database from 'better-sqlite3';
+import type { CommitRider } from './store.js';
 
 export interface UsageRow {
   client: string;
@@ -31,6 +33,8 @@ export interface UsageLedgerDeps {
 
 export interface UsageLedger {
   count(client: string, direction: 'rx' | 'tx', n: number): void;
+  /** Rides in the transfer store's commits (a running transfer's checkpoint, once a second): the timer is then only a fallback. */
+  readonly rider: CommitRider;
   /** Writes what was counted since the last write, in one transaction. */
   flush(): void;
   /** rx + tx of `client` on `network` today, counted but unwritten bytes included. */
@@ -81,12 +85,14 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
   let timer: NodeJS.Timeout | null = null;
   let failing = false;
 
+  // The fallback waits twice the interval: while transfers run, the store's own commits (about one a
+  // second) carry the counts first, and each of them pushes this timer back.
   function arm(): void {
     if (timer !== null) return;
     timer = setTimeout(() => {
       timer = null;
       ledger.flush();
-    }, deps.flushEveryMs);
+    }, 2 * deps.flushEveryMs);
     timer.unref();
   }
 
@@ -107,6 +113,16 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
   }
 
   const ledger: UsageLedger = {
+    rider: {
+      pending: () => pending.size > 0,
+      write: () => writeAll([...pending.values()]),
+      committed() {
+        pending.clear();
+        failing = false;
+        if (timer) clearTimeout(timer);
+        timer = null;
+      },
+    },
     count(client, direction, n) {
       const now = deps.now();
       roll(now);

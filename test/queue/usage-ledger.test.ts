@@ -8,6 +8,8 @@ import { dayBounds } from '../../src/policy/windows.js';
 import { createUsageLedger } from '../../src/queue/usage-ledger.js';
 import { usageLines } from '../../src/cli/commands/usage.js';
 import { makeTempDir } from '../support/tmp.js';
+import { TransferStore } from '../../src/queue/store.js';
+import { record } from '../support/records.js';
 
 const tmp = makeTempDir('ferry-ledger-');
 afterAll(() => tmp.cleanup());
@@ -72,6 +74,29 @@ describe('usage ledger', () => {
     ledger.flush();
     expect(s.db.prepare('SELECT rx_bytes FROM usage_ledger').all()).toEqual([{ rx_bytes: 305 }]);
     ledger.close();
+  });
+
+  it('rides in the transfer store\'s commits: no commit of its own while transfers checkpoint, nothing lost when one is refused', () => {
+    const dir = join(tmp.path, `rider-${Math.random()}`);
+    const store = TransferStore.open(dir);
+    const ledger = createUsageLedger({ db: store.db, now: () => Date.parse('2026-01-15T10:00:00Z'), dayOf: (ms) => dayBounds(ms, 'Europe/Berlin'), link: () => ({ kind: 'wifi', interface: 'wlan0' }), flushEveryMs: 60_000 });
+    store.addRider(ledger.rider);
+    const rows = () => store.db.prepare('SELECT client, rx_bytes FROM usage_ledger').all();
+    store.insert(record('t1', 'cam'), { perClient: 9, total: 9 });
+    ledger.count('cam', 'rx', 1000);
+    expect(rows()).toEqual([]);
+    store.put({ ...store.get('t1')!, bytesTransferred: 1000 }); // a checkpoint: the counts go with it
+    expect(rows()).toEqual([{ client: 'cam', rx_bytes: 1000 }]);
+    expect(ledger.rider.pending()).toBe(false);
+    ledger.count('cam', 'rx', 24);
+    store.db.pragma('query_only = 1');
+    expect(() => store.put({ ...store.get('t1')!, bytesTransferred: 1024 })).toThrow(expect.objectContaining({ code: 'STORAGE_ERROR' }));
+    expect(ledger.rider.pending()).toBe(true); // kept for the next commit
+    store.db.pragma('query_only = 0');
+    store.put({ ...store.get('t1')!, bytesTransferred: 1024 });
+    expect(rows()).toEqual([{ client: 'cam', rx_bytes: 1024 }]);
+    ledger.close();
+    store.close();
   });
 
   it('today\'s totals survive a restart (quotas read them)', () => {
