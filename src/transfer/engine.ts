@@ -12,7 +12,7 @@ import { createAttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { runDownload } from './download.js';
 import { requestFollowingRedirects, type SendOne } from './follow-redirects.js';
-import { http1Request, type BodySource } from './http1/http1-client.js';
+import { Http1Client, type BodySource } from './http1/http1-client.js';
 import { openScope, openSource, type FileScope } from './file-scope.js';
 import { checkUrl, resolveInsideRoot } from './request-checks.js';
 import { baseHeaders, headerOf } from './request-headers.js';
@@ -50,10 +50,10 @@ export function createEngine(deps: EngineDeps): Engine {
     bodyTimeout: 0,
   });
   const noProgressMs = cfg.noProgressTimeoutS * 1000;
-  const http1 = { connectTimeoutMs: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}) };
-  const download: SendOne<BodySource> = (url, req) => {
+  const http1 = new Http1Client({ connectTimeoutMs: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}) });
+  const download: SendOne<BodySource> = async (url, req) => {
     if (req.body) throw new FerryError('INTERNAL', 'a download request carries no body');
-    return http1Request(url, { method: req.method, headers: req.headers, signal: req.signal }, http1);
+    return http1.request(url, { method: req.method, headers: req.headers, signal: req.signal });
   };
 
   async function runAttempt(t: HttpJob, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
@@ -140,5 +140,12 @@ export function createEngine(deps: EngineDeps): Engine {
     }
   }
 
-  return { runAttempt, probe, close: () => dispatcher.close() };
+  return {
+    runAttempt,
+    probe,
+    close: async () => {
+      http1.close();
+      await dispatcher.close();
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { http1Request, type Http1Response } from '../../src/transfer/http1/http1-client.js';
+import { Http1Client, http1Request, type Http1Response } from '../../src/transfer/http1/http1-client.js';
 import { failureFromError } from '../../src/transfer/classify-failure.js';
 
 const servers: net.Server[] = [];
@@ -158,5 +158,67 @@ describe('HTTP/1.1 download client', () => {
     await expect(res.body.ended()).rejects.toThrow('stopped by the test');
     await new Promise((r) => setTimeout(r, 100));
     expect(closed).toBe(true);
+  });
+
+  describe('kept connections', () => {
+    /** An origin that answers every request on a connection with `answer(n)` (n counts requests per connection). */
+    async function keptOrigin(answer: (req: string, nOnConn: number) => string | null): Promise<{ url: string; conns: () => number }> {
+      let conns = 0;
+      const server = net.createServer((s) => {
+        conns++;
+        s.on('error', () => undefined);
+        let buf = '';
+        let n = 0;
+        s.on('data', (d) => {
+          buf += d.toString('latin1');
+          for (let i = buf.indexOf('\r\n\r\n'); i >= 0; i = buf.indexOf('\r\n\r\n')) {
+            const req = buf.slice(0, i);
+            buf = buf.slice(i + 4);
+            const a = answer(req, ++n);
+            if (a === null) s.destroy();
+            else s.write(a);
+          }
+        });
+      });
+      servers.push(server);
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, conns: () => conns };
+    }
+    const ok = (body: string, extra = '') => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n${extra}\r\n${body}`;
+    const signal = () => new AbortController().signal;
+
+    it('one connection for a queue of GETs to the same origin; none kept after connection: close or a body read to the close', async () => {
+      const o = await keptOrigin((req) => (req.includes('/last') ? ok('bye', 'Connection: close\r\n') : req.includes('/eof') ? null : ok(req.split(' ')[1]!)));
+      const c = new Http1Client({ connectTimeoutMs: 5000 });
+      for (let i = 0; i < 5; i++) {
+        const r = await c.request(new URL(`${o.url}/f${i}`), { method: 'GET', headers: {}, signal: signal() });
+        expect((await readAll(r)).toString()).toBe(`/f${i}`);
+      }
+      expect(o.conns()).toBe(1);
+      expect(c.idleConnections).toBe(1);
+      await readAll(await c.request(new URL(`${o.url}/last`), { method: 'GET', headers: {}, signal: signal() }));
+      expect(c.idleConnections).toBe(0);
+      await readAll(await c.request(new URL(`${o.url}/again`), { method: 'GET', headers: {}, signal: signal() }));
+      expect(o.conns()).toBe(2);
+      c.close();
+      expect(c.idleConnections).toBe(0);
+    });
+
+    it('a kept connection the server dropped is replaced before any byte of an answer; a POST never rides one', async () => {
+      let posts = '';
+      const o = await keptOrigin((req, n) => {
+        if (req.startsWith('POST')) posts = req;
+        return n === 2 ? null : ok('x'); // the second request on a connection meets a close
+      });
+      const c = new Http1Client({ connectTimeoutMs: 5000 });
+      await readAll(await c.request(new URL(`${o.url}/a`), { method: 'GET', headers: {}, signal: signal() }));
+      const again = await c.request(new URL(`${o.url}/b`), { method: 'GET', headers: {}, signal: signal() });
+      expect((await readAll(again)).toString()).toBe('x');
+      expect(o.conns()).toBe(2);
+      await readAll(await c.request(new URL(`${o.url}/p`), { method: 'POST', headers: {}, signal: signal() }));
+      expect(posts).toMatch(/\r\nconnection: close(\r\n|$)/);
+      c.close();
+    });
   });
 });

@@ -1,9 +1,11 @@
-// The download path's HTTP/1.1 client: one connection per request (`connection: close`), read into
-// one reused 64 KiB buffer (`onread`), parsed in place (response-parser.ts), and each body chunk handed
-// to the consumer as a view it copies at once (the part writer's ring). Measured against undici's
-// client on the same writer: about a quarter of the CPU per byte, the same as curl (BENCHMARKS.md);
-// undici allocates a fresh buffer per read, copies it into wasm memory and hops through a stream.
-// Uploads, tus and size probes stay on undici. TLS: always verified, the configured CAs.
+// The download path's HTTP/1.1 client: reads into one reused 64 KiB buffer per connection (`onread`),
+// parses in place (response-parser.ts), and hands each body chunk to the consumer as a view it copies at
+// once (the part writer's ring). Measured against undici's client on the same writer: about a quarter of
+// the CPU per byte, the same as curl (BENCHMARKS.md); undici allocates a fresh buffer per read, copies it
+// into wasm memory and hops through a stream. Uploads, tus and size probes stay on undici.
+// Connections are kept for the next GET to the same origin (a queue of small files pays one TCP and TLS
+// handshake, not one each: on a metered link the handshake is kilobytes); a kept connection the server
+// closed meanwhile is replaced once, before any byte of an answer. TLS: always verified, configured CAs.
 import net from 'node:net';
 import tls from 'node:tls';
 import { FerryError } from '../../errors.js';
@@ -11,12 +13,17 @@ import { ResponseParser, type ResponseHeaders } from './response-parser.js';
 
 const READ_BUFFER = 64 * 1024;
 export const MAX_HEAD_BYTES = 32 * 1024;
+/** An idle connection is closed after this long (servers commonly keep them 5–75 s). */
+const IDLE_MS = 4000;
+const MAX_IDLE_PER_ORIGIN = 4;
 
 export interface Http1Options {
   connectTimeoutMs: number;
   /** Trusted CAs (the default roots when absent). */
   ca?: string[];
   maxHeadBytes?: number;
+  /** Keep connections for the next GET to the same origin (default true). */
+  keepAlive?: boolean;
 }
 
 export interface Http1Request {
@@ -52,17 +59,33 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Framing is ours: a client's copy of these would contradict the request we send.
 const OWN_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'te']);
 
-function requestHead(url: URL, req: Http1Request): string {
+function requestHead(url: URL, req: Http1Request, keepAlive: boolean): string {
   if (!TOKEN.test(req.method)) throw new FerryError('BAD_REQUEST', `method ${JSON.stringify(req.method)}`);
   const target = `${url.pathname || '/'}${url.search}`;
   if (!/^[\x21-\x7e]+$/.test(target)) throw new FerryError('BAD_REQUEST', 'request target has characters that need encoding');
-  let head = `${req.method} ${target} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: close\r\n`;
+  let head = `${req.method} ${target} HTTP/1.1\r\nhost: ${url.host}\r\n${keepAlive ? '' : 'connection: close\r\n'}`;
   for (const [k, v] of Object.entries(req.headers)) {
     if (OWN_HEADERS.has(k.toLowerCase())) continue;
     if (!TOKEN.test(k) || !SAFE_FIELD.test(v)) throw new FerryError('BAD_REQUEST', `request header ${JSON.stringify(k)} cannot be sent`);
     head += `${k}: ${v}\r\n`;
   }
   return `${head}\r\n`;
+}
+
+/** What one request does with its connection's reads and end; a kept idle connection has none. */
+interface Exchange {
+  read(n: number, buf: Buffer): void;
+  end(): void;
+  closed(err: Error | null): void;
+  /** The exchange is over (its body delivered): it stops listening to its abort signal. */
+  detach(): void;
+}
+
+interface Conn {
+  socket: net.Socket;
+  key: string;
+  current: Exchange | null;
+  idleTimer: NodeJS.Timeout | null;
 }
 
 class Body implements BodySource {
@@ -75,7 +98,11 @@ class Body implements BodySource {
   private resolveDone!: () => void;
   private rejectDone!: (e: Error) => void;
 
-  constructor(private readonly socket: net.Socket) {
+  constructor(
+    private readonly socket: net.Socket,
+    /** Called once the whole body was delivered: the connection is kept or closed. */
+    private readonly finished: () => void,
+  ) {
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -111,7 +138,7 @@ class Body implements BodySource {
 
   pause(): void {
     this.paused = true;
-    this.socket.pause();
+    if (!this.settled) this.socket.pause();
   }
 
   resume(): void {
@@ -128,13 +155,14 @@ class Body implements BodySource {
   }
 
   destroy(err?: Error): void {
+    if (this.settled) return;
     this.fail(err ?? new FerryError('CANCELLED', 'response body dropped'));
     this.socket.destroy();
   }
 
   async dump(): Promise<void> {
-    // One connection per request: nothing to reuse, so the rest is not read.
-    if (!this.settled) this.destroy();
+    // The rest is not read: the connection closes instead (a redirect's or an error's body is small anyway).
+    this.destroy();
   }
 
   private drain(): void {
@@ -150,83 +178,183 @@ class Body implements BodySource {
   private settle(e: Error | null): void {
     if (this.settled) return;
     this.settled = true;
-    if (e) this.rejectDone(e);
-    else {
-      this.resolveDone();
-      this.socket.destroy();
-    }
+    if (e) return this.rejectDone(e);
+    this.finished();
+    this.resolveDone();
   }
 }
 
-/** Sends one bodiless request and resolves with the final head; the body follows through `body`. */
-export function http1Request(url: URL, req: Http1Request, opts: Http1Options): Promise<Http1Response> {
-  return new Promise<Http1Response>((resolve, reject) => {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return reject(new FerryError('BAD_REQUEST', `unsupported scheme ${url.protocol}`));
-    let head: string;
-    try {
-      head = requestHead(url, req);
-    } catch (e) {
-      return reject(e);
+export class Http1Client {
+  private readonly idle = new Map<string, Conn[]>();
+  private closed = false;
+
+  constructor(private readonly opts: Http1Options) {}
+
+  /** Sends one bodiless request and resolves with the final head; the body follows through `body`. */
+  async request(url: URL, req: Http1Request): Promise<Http1Response> {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FerryError('BAD_REQUEST', `unsupported scheme ${url.protocol}`);
+    // Only a request that may be sent twice rides a kept connection (its first try may meet a close).
+    const keepAlive = this.opts.keepAlive !== false && (req.method === 'GET' || req.method === 'HEAD');
+    const head = requestHead(url, req, keepAlive);
+    if (req.signal.aborted) throw req.signal.reason;
+    const key = `${url.protocol}//${url.host}`;
+    const kept = keepAlive ? this.takeIdle(key) : null;
+    if (kept) {
+      try {
+        return await this.exchange(kept, url, req, head, keepAlive, true);
+      } catch (e) {
+        if (!(e instanceof StaleConnection)) throw e;
+      }
     }
-    if (req.signal.aborted) return reject(req.signal.reason);
+    return this.exchange(this.connect(url, key), url, req, head, keepAlive, false);
+  }
+
+  /** Closes the kept connections. */
+  close(): void {
+    this.closed = true;
+    for (const list of this.idle.values()) for (const c of list) c.socket.destroy();
+    this.idle.clear();
+  }
+
+  get idleConnections(): number {
+    let n = 0;
+    for (const list of this.idle.values()) n += list.length;
+    return n;
+  }
+
+  private connect(url: URL, key: string): Conn {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
-    let body: Body | null = null;
-    let answered = false;
-    const parser = new ResponseParser(
-      {
-        onHead: (h) => {
-          answered = true;
-          body = new Body(socket);
-          resolve({ statusCode: h.statusCode, headers: h.headers, body });
-        },
-        onBody: (buf, start, end) => body!.push(buf, start, end),
-        onEnd: () => body!.end(),
-      },
-      { method: req.method, maxHeadBytes: opts.maxHeadBytes ?? MAX_HEAD_BYTES },
-    );
+    const conn: Conn = { socket: null as unknown as net.Socket, key, current: null, idleTimer: null };
     const onread = {
       buffer,
       callback: (n: number, buf: Uint8Array): boolean => {
-        try {
-          parser.execute(buf as Buffer, 0, n);
-        } catch (e) {
-          socket.destroy(e as Error);
-        }
+        if (conn.current) conn.current.read(n, buf as Buffer);
+        else conn.socket.destroy(); // bytes nobody asked for on an idle connection: it is not reused
         return true;
       },
     };
     const common = { host, port, onread, noDelay: true, autoSelectFamily: true };
-    const socket: net.Socket =
+    const socket =
       url.protocol === 'https:'
-        ? tls.connect({ ...common, ...(net.isIP(host) ? {} : { servername: host }), ...(opts.ca ? { ca: opts.ca } : {}), ALPNProtocols: ['http/1.1'] })
+        ? tls.connect({ ...common, ...(net.isIP(host) ? {} : { servername: host }), ...(this.opts.ca ? { ca: this.opts.ca } : {}), ALPNProtocols: ['http/1.1'] })
         : net.connect(common);
-    const connectTimer = setTimeout(() => socket.destroy(new FerryError('TIMEOUT', `connect to ${url.host} timed out after ${opts.connectTimeoutMs / 1000} s`)), opts.connectTimeoutMs);
+    conn.socket = socket;
+    const connectTimer = setTimeout(() => socket.destroy(new FerryError('TIMEOUT', `connect to ${url.host} timed out after ${this.opts.connectTimeoutMs / 1000} s`)), this.opts.connectTimeoutMs);
     connectTimer.unref();
-    const onAbort = (): void => {
-      socket.destroy(req.signal.reason instanceof Error ? req.signal.reason : new FerryError('CANCELLED', 'request aborted'));
-    };
-    req.signal.addEventListener('abort', onAbort, { once: true });
-    socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-      clearTimeout(connectTimer);
-      socket.write(head);
-    });
+    socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
     socket.on('end', () => {
-      try {
-        parser.finish();
-      } catch (e) {
-        socket.destroy(e as Error);
-      }
+      if (conn.current) conn.current.end();
+      else socket.destroy();
     });
     socket.on('error', () => undefined); // reported through 'close'
     socket.once('close', () => {
       clearTimeout(connectTimer);
-      req.signal.removeEventListener('abort', onAbort);
-      const err = (socket as { errored?: Error | null }).errored ?? null;
-      const failure = err ?? (parser.done ? null : new FerryError('NETWORK_ERROR', 'the connection closed before the response ended'));
-      if (!answered) return reject(failure ?? new FerryError('NETWORK_ERROR', 'the connection closed without an answer'));
-      if (failure) body!.fail(failure);
+      this.forget(conn);
+      conn.current?.closed((socket as { errored?: Error | null }).errored ?? null);
     });
-  });
+    return conn;
+  }
+
+  private exchange(conn: Conn, url: URL, req: Http1Request, head: string, keepAlive: boolean, reused: boolean): Promise<Http1Response> {
+    return new Promise<Http1Response>((resolve, reject) => {
+      const { socket } = conn;
+      let body: Body | null = null;
+      let answered = false;
+      let reusable = false;
+      let gotBytes = false;
+      const parser = new ResponseParser(
+        {
+          onHead: (h) => {
+            answered = true;
+            reusable = keepAlive && h.reusable;
+            body = new Body(socket, () => this.finished(conn, exchange, reusable));
+            resolve({ statusCode: h.statusCode, headers: h.headers, body });
+          },
+          onBody: (buf, start, end) => body!.push(buf, start, end),
+          onEnd: () => body!.end(),
+        },
+        { method: req.method, maxHeadBytes: this.opts.maxHeadBytes ?? MAX_HEAD_BYTES },
+      );
+      const onAbort = (): void => {
+        socket.destroy(req.signal.reason instanceof Error ? req.signal.reason : new FerryError('CANCELLED', 'request aborted'));
+      };
+      const exchange: Exchange = {
+        read: (n, buf) => {
+          gotBytes = true;
+          try {
+            parser.execute(buf, 0, n);
+          } catch (e) {
+            socket.destroy(e as Error);
+          }
+        },
+        end: () => {
+          try {
+            parser.finish();
+          } catch (e) {
+            socket.destroy(e as Error);
+          }
+        },
+        closed: (err) => {
+          req.signal.removeEventListener('abort', onAbort);
+          // A kept connection the server had closed: nothing of an answer came, so the request is sent again.
+          if (!answered && reused && !gotBytes && !req.signal.aborted) return reject(new StaleConnection());
+          const failure = err ?? (parser.done ? null : new FerryError('NETWORK_ERROR', 'the connection closed before the response ended'));
+          if (!answered) return reject(failure ?? new FerryError('NETWORK_ERROR', 'the connection closed without an answer'));
+          if (failure) body!.fail(failure);
+        },
+        detach: () => req.signal.removeEventListener('abort', onAbort),
+      };
+      conn.current = exchange;
+      req.signal.addEventListener('abort', onAbort, { once: true });
+      const send = (): void => void socket.write(head);
+      if (reused) {
+        socket.resume();
+        send();
+      } else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', send);
+    });
+  }
+
+  /** The whole body was delivered: the connection is kept for the next request, or closed. */
+  private finished(conn: Conn, exchange: Exchange, reusable: boolean): void {
+    exchange.detach();
+    if (conn.current !== exchange) return;
+    conn.current = null;
+    const list = this.idle.get(conn.key) ?? [];
+    if (!reusable || this.closed || conn.socket.destroyed || list.length >= MAX_IDLE_PER_ORIGIN) {
+      conn.socket.destroy();
+      return;
+    }
+    list.push(conn);
+    this.idle.set(conn.key, list);
+    conn.socket.resume(); // a close or stray bytes while idle are noticed at once
+    conn.idleTimer = setTimeout(() => conn.socket.destroy(), IDLE_MS);
+    conn.idleTimer.unref();
+  }
+
+  private takeIdle(key: string): Conn | null {
+    const list = this.idle.get(key);
+    while (list && list.length > 0) {
+      const c = list.pop()!;
+      if (c.idleTimer) clearTimeout(c.idleTimer);
+      c.idleTimer = null;
+      if (!c.socket.destroyed) return c;
+    }
+    return null;
+  }
+
+  private forget(conn: Conn): void {
+    if (conn.idleTimer) clearTimeout(conn.idleTimer);
+    const list = this.idle.get(conn.key);
+    const i = list?.indexOf(conn) ?? -1;
+    if (i >= 0) list!.splice(i, 1);
+  }
+}
+
+class StaleConnection extends Error {}
+
+/** One request on a connection of its own, closed after it (tests; the engine keeps one client for all downloads). */
+export function http1Request(url: URL, req: Http1Request, opts: Http1Options): Promise<Http1Response> {
+  return new Http1Client({ ...opts, keepAlive: false }).request(url, req);
 }

@@ -9,6 +9,8 @@ export type ResponseHeaders = Record<string, string | string[]>;
 
 export interface ResponseHead {
   statusCode: number;
+  /** HTTP/1.1 without `connection: close`, framed by length or chunks: the connection may carry another request after it. */
+  reusable: boolean;
   /** Lower-case names; a repeated header is a list, in order (as undici gives them). */
   headers: ResponseHeaders;
 }
@@ -33,7 +35,7 @@ const MAX_CHUNK_LINE = 4096;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Field values: visible characters, spaces, tabs and obs-text; no CR, LF or NUL.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 
 type State = 'head' | 'length' | 'close' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'done';
 
@@ -159,7 +161,7 @@ export class ResponseParser {
     while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     const status = STATUS_LINE.exec(lines[0] ?? '');
     if (!status) throw protocolError(`status line ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
-    const statusCode = Number(status[1]);
+    const statusCode = Number(status[2]);
     if (lines.length - 1 > MAX_HEADERS) throw protocolError(`more than ${MAX_HEADERS} header fields`);
     const headers: ResponseHeaders = {};
     for (let i = 1; i < lines.length; i++) {
@@ -183,7 +185,9 @@ export class ResponseParser {
       return;
     }
     this.frame(statusCode, headers);
-    this.sink.onHead({ statusCode, headers });
+    const connection = (Array.isArray(headers['connection']) ? headers['connection'].join(',') : (headers['connection'] ?? '')).toLowerCase();
+    const reusable = status[1] === '1' && this.state !== 'close' && !/(^|[\s,])close([\s,]|$)/.test(connection);
+    this.sink.onHead({ statusCode, headers, reusable });
     if (this.state === 'done') this.sink.onEnd();
   }
 
