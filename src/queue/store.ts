@@ -157,7 +157,7 @@ export class TransferStore {
   /** Persists one record (a state change or a progress checkpoint). On a refused write the record
    * stays in memory as it is, is marked unsaved, and the storage error is thrown. */
   put(t: Job): void {
-    if (!this.inTransaction && this.riders.some((r) => r.pending())) return this.transaction(() => this.put(t));
+    if (!this.inTransaction && this.riders.some((r) => r.pending())) return this.transaction(() => this.put(t), `transfer ${t.id}`);
     this.byId.set(t.id, t);
     this.unsaved.add(t.id);
     // SQLite rolls a transaction back by itself on some refused writes (SQLITE_FULL, IOERR): the rest of
@@ -184,13 +184,13 @@ export class TransferStore {
 
   /** Runs `fn` in one SQLite transaction (a decision pass writes many records at once). A refused
    * commit leaves every record written in it unsaved (kept in memory, retried by flushPending). */
-  transaction(fn: () => void): void {
+  transaction(fn: () => void, what = 'a decision pass'): void {
     if (this.inTransaction) return fn(); // nested: part of the outer one
     const written = new Set<string>();
     const riding: CommitRider[] = [];
     this.inTransaction = written;
     try {
-      this.guard('a decision pass', () =>
+      this.guard(what, () =>
         this.db.transaction(() => {
           fn();
           for (const r of this.riders) {
@@ -200,7 +200,7 @@ export class TransferStore {
             }
           }
           // Rolled back inside (see put): not a commit; every record written in it stays unsaved.
-          if (!this.db.inTransaction) throw this.problem ?? new FerryError('STORAGE_ERROR', 'a decision pass was rolled back by the database');
+          if (!this.db.inTransaction) throw this.problem ?? new FerryError('STORAGE_ERROR', `${what} was rolled back by the database`);
         })(),
       );
       for (const id of written) this.unsaved.delete(id);

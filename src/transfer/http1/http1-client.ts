@@ -226,12 +226,12 @@ export class Http1Client {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
-    const conn: Conn = { socket: null as unknown as net.Socket, key, current: null, idleTimer: null };
+    let conn: Conn | null = null; // set right below; no read can come before the connection is up
     const onread = {
       buffer,
       callback: (n: number, buf: Uint8Array): boolean => {
-        if (conn.current) conn.current.read(n, buf as Buffer);
-        else conn.socket.destroy(); // bytes nobody asked for on an idle connection: it is not reused
+        if (conn?.current) conn.current.read(n, buf as Buffer);
+        else conn?.socket.destroy(); // bytes nobody asked for on an idle connection: it is not reused
         return true;
       },
     };
@@ -240,21 +240,22 @@ export class Http1Client {
       url.protocol === 'https:'
         ? tls.connect({ ...common, ...(net.isIP(host) ? {} : { servername: host }), ...(this.opts.ca ? { ca: this.opts.ca } : {}), ALPNProtocols: ['http/1.1'] })
         : net.connect(common);
-    conn.socket = socket;
+    const c: Conn = { socket, key, current: null, idleTimer: null };
+    conn = c;
     const connectTimer = setTimeout(() => socket.destroy(new FerryError('TIMEOUT', `connect to ${url.host} timed out after ${this.opts.connectTimeoutMs / 1000} s`)), this.opts.connectTimeoutMs);
     connectTimer.unref();
     socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
     socket.on('end', () => {
-      if (conn.current) conn.current.end();
+      if (c.current) c.current.end();
       else socket.destroy();
     });
     socket.on('error', () => undefined); // reported through 'close'
     socket.once('close', () => {
       clearTimeout(connectTimer);
-      this.forget(conn);
-      conn.current?.closed((socket as { errored?: Error | null }).errored ?? null);
+      this.forget(c);
+      c.current?.closed((socket as { errored?: Error | null }).errored ?? null);
     });
-    return conn;
+    return c;
   }
 
   private exchange(conn: Conn, url: URL, req: Http1Request, head: string, keepAlive: boolean, reused: boolean): Promise<Http1Response> {
