@@ -10,7 +10,7 @@ import { expectClean, runsFor } from './fuzz-setup.js';
 
 const MAX_HEAD = 4096;
 
-function run(wire: Buffer, cuts: readonly number[], method = 'GET', close = true): { head: ResponseHead | null; body: Buffer; ends: number; done: boolean } {
+function run(wire: Buffer, cuts: readonly number[], method = 'GET', close = true): { head: ResponseHead | null; body: Buffer; ends: number; done: boolean; leftover: boolean } {
   let head: ResponseHead | null = null;
   const parts: Buffer[] = [];
   let ends = 0;
@@ -40,7 +40,7 @@ function run(wire: Buffer, cuts: readonly number[], method = 'GET', close = true
     at = c;
   }
   if (close) p.finish();
-  return { head, body: Buffer.concat(parts), ends, done: p.done };
+  return { head, body: Buffer.concat(parts), ends, done: p.done, leftover: p.leftover };
 }
 
 const chunked = (body: Buffer, sizes: number[], ext: boolean, trailers: string[]): string[] => {
@@ -87,6 +87,8 @@ describe('fuzz: HTTP/1.1 response parser', () => {
           expect(r.body.equals(body)).toBe(true);
           expect(r.ends).toBe(1);
           expect(r.done).toBe(true);
+          expect(r.leftover).toBe(frame === 'length'); // only that framing had bytes after the answer
+          expect(r.head?.reusable).toBe(frame !== 'close');
         },
       ),
       runsFor('http1-response-framing', 20_000),

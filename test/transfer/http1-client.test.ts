@@ -220,5 +220,14 @@ describe('HTTP/1.1 download client', () => {
       expect(posts).toMatch(/\r\nconnection: close(\r\n|$)/);
       c.close();
     });
+
+    it('never keeps a connection on which the server sent more than its answer', async () => {
+      const o = await keptOrigin(() => `${ok('x')}HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\ny`);
+      const c = new Http1Client({ connectTimeoutMs: 5000 });
+      expect((await readAll(await c.request(new URL(`${o.url}/a`), { method: 'GET', headers: {}, signal: signal() }))).toString()).toBe('x');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(c.idleConnections).toBe(0);
+      c.close();
+    });
   });
 });

@@ -286,6 +286,7 @@ export class Http1Client {
           gotBytes = true;
           try {
             parser.execute(buf, 0, n);
+            if (parser.leftover) socket.destroy(); // more than the answer: the connection is out of step, never kept
           } catch (e) {
             socket.destroy(e as Error);
           }

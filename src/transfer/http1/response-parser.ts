@@ -60,6 +60,9 @@ export class ResponseParser {
     return this.state === 'done';
   }
 
+  /** Bytes came after the complete response (a server out of step): its connection must not be reused. */
+  leftover = false;
+
   /** Body bytes handed on so far. */
   get received(): number {
     return this.bodyBytes;
@@ -100,6 +103,7 @@ export class ResponseParser {
         }
       }
     }
+    if (at < end && this.state === 'done') this.leftover = true;
   }
 
   /** The connection ended: ends a body that runs to the close; any other unfinished response is an error. */
