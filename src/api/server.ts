@@ -99,6 +99,9 @@ export class ApiServer {
       const status = httpStatusFor(err.code);
       if (status >= 500 && err.code === 'INTERNAL') this.log.error({ err: err.message, cause: String(err.cause ?? '') }, 'request failed');
       else this.log.debug({ code: err.code, caller: caller?.name }, 'request refused');
+      // A body refused for its declared size is still read (and dropped) before the connection goes, up to
+      // 16 × the limit: closing at once made the client's write fail (EPIPE) before it could read the 413.
+      if (err.code === 'BODY_TOO_LARGE' && Number(req.headers['content-length']) <= 16 * this.deps.config().socket.maxBodyBytes) res.shouldKeepAlive = true;
       if (!res.headersSent) send(res, status, { error: err.toJSON() });
       else res.end();
     }

@@ -54,9 +54,29 @@ describe('ferryd control API', () => {
     expect((await agent.api('GET', '/v1/nothing')).body.error.code).toBe('NOT_FOUND');
   });
 
-  it('refuses a body over the size limit with 413', async () => {
+  it('refuses a body over the size limit with 413, read to its end so the client\'s write never breaks', async () => {
     const r = await agent.api('POST', '/v1/transfers', { url: 'http://127.0.0.1:1/x', path: 'a', tag: 'x'.repeat(2 * 1024 * 1024) });
     expect(r.status).toBe(413);
+    // The agent used to close right after its answer: the client's write of the rest failed with EPIPE,
+    // sometimes before it could read the 413.
+    const data = Buffer.alloc(2 * 1024 * 1024, 0x20);
+    let errors = 0;
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve) => {
+        const req = request({ socketPath: agent.socket, method: 'POST', path: '/v1/transfers', agent: false, headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
+          statuses.push(res.statusCode!);
+          res.resume();
+          res.on('end', () => setTimeout(resolve, 5)); // an error right after the answer counts too
+        });
+        req.on('error', () => {
+          errors++;
+          resolve();
+        });
+        req.end(data);
+      });
+    }
+    expect({ errors, statuses: [...new Set(statuses)] }).toEqual({ errors: 0, statuses: [413] });
   });
 
   it('refuses JSON that does not parse', async () => {
