@@ -33,9 +33,8 @@ export class ProgressTracker {
     // With the runner's own checkpoints about every checkpointMs, a row of ours would be a second commit a
     // second: ours wait twice as long, so they only come when the runner's stop (a stall, a slow disk).
     const every = this.selfCheckpointing ? 2 * this.cfg.checkpointMs : this.cfg.checkpointMs;
-    const persist =
-      bytes !== this.persistedBytes &&
-      ((bytes - this.persistedBytes >= this.cfg.checkpointBytes && since >= Math.max(MIN_PERSIST_MS, this.selfCheckpointing ? every : 0)) || since >= every);
+    const minGap = this.selfCheckpointing ? Math.max(MIN_PERSIST_MS, every) : MIN_PERSIST_MS;
+    const persist = bytes !== this.persistedBytes && ((bytes - this.persistedBytes >= this.cfg.checkpointBytes && since >= minGap) || since >= every);
     if (persist) {
       this.persistedBytes = bytes;
       this.persistedAt = t;

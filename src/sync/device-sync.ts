@@ -198,9 +198,11 @@ export class DeviceSync {
 }
 
 function isSpoolDone(t: Job): boolean {
-  return t.state === 'completed' && t.owner === SYNC_OWNER && t.tag?.startsWith('device-lines:') === true;
+  return t.state === 'completed' && t.owner === SYNC_OWNER && t.tag?.startsWith(LINES_TAG_PREFIX) === true;
 }
 
+const LINES_TAG_PREFIX = 'device-lines:';
+
 export function linesTag(deviceId: string): string {
-  return `device-lines:${deviceId}`;
+  return `${LINES_TAG_PREFIX}${deviceId}`;
 }

@@ -18,8 +18,6 @@ import { baseHeaders, headerOf } from './request-headers.js';
 
 // POLICY.md §3: over this size a server should honour Range; without it we warn.
 const RANGE_EXPECTED_ABOVE = 5 * 1024 * 1024;
-// The part writer's ring (RING_BYTES) plus the body's high-water mark are held per running download.
-const BODY_HIGH_WATER = 1024 * 1024;
 // Received bytes are reported at most this often (each report is work in the scheduler); each
 // completed write reports too.
 const REPORT_MS = 100;
@@ -122,7 +120,6 @@ async function downloadPass(
       maxRedirects: ctx.transfers.maxRedirects,
       signal: ctl.signal,
       allowPrivate: ctx.transfers.allowPrivateRedirects,
-      highWaterMark: BODY_HIGH_WATER,
     });
   } catch (e) {
     return { result: await settle(e, ctl, part) };
@@ -259,7 +256,7 @@ async function pumpBody(
     if (performance.now() - reportedAt >= REPORT_MS) report(bytes);
   });
   try {
-    // finished() also settles for a body that already ended or failed.
+    // Settles also for a body that already ended or failed.
     await body.ended();
   } catch (e) {
     failure = e;

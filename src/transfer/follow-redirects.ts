@@ -23,7 +23,7 @@ export interface FinalResponse<B = Dispatcher.ResponseData['body']> {
 /** Sends one request (one hop): undici's dispatcher, or the download path's own client (http1/). */
 export type SendOne<B extends { dump(): Promise<void> }> = (
   url: URL,
-  req: { method: string; headers: Record<string, string>; body: HopRequest['body'] | undefined; signal: AbortSignal; highWaterMark?: number },
+  req: { method: string; headers: Record<string, string>; body: HopRequest['body'] | undefined; signal: AbortSignal },
 ) => Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: B }>;
 
 export function undiciSend(dispatcher: Dispatcher): SendOne<Dispatcher.ResponseData['body']> {
@@ -36,14 +36,12 @@ export function undiciSend(dispatcher: Dispatcher): SendOne<Dispatcher.ResponseD
       // undici writes async iterables itself (writeIterable, with backpressure); its types list only Readable.
       body: req.body ? (req.body() as Readable) : null,
       signal: req.signal,
-      ...(req.highWaterMark ? { highWaterMark: req.highWaterMark } : {}),
     });
 }
 
 export interface FollowOptions {
   maxRedirects: number;
   signal: AbortSignal;
-  highWaterMark?: number;
   /** transfers.allowPrivateRedirects */
   allowPrivate?: boolean;
   /** Name resolution for the address-class rule (tests pass their own). */
@@ -81,7 +79,7 @@ export async function followRedirects<B extends { dump(): Promise<void> }>(
   const seen = new Set<string>();
   for (let hop = 0; ; hop++) {
     seen.add(`${method} ${url.href}`);
-    const res = await send(url, { method, headers: withUrlCredentials(url, headers), body, signal: opts.signal, ...(opts.highWaterMark ? { highWaterMark: opts.highWaterMark } : {}) });
+    const res = await send(url, { method, headers: withUrlCredentials(url, headers), body, signal: opts.signal });
     const location = headerValue(res.headers, 'location');
     // A 303 after an upload means "done, the result is elsewhere": the caller decides, we do not fetch it.
     const follow = REDIRECTS.has(res.statusCode) && location !== undefined && !(res.statusCode === 303 && body);

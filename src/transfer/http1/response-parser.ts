@@ -63,11 +63,6 @@ export class ResponseParser {
   /** Bytes came after the complete response (a server out of step): its connection must not be reused. */
   leftover = false;
 
-  /** Body bytes handed on so far. */
-  get received(): number {
-    return this.bodyBytes;
-  }
-
   /** Feeds `buf[start, end)`. Throws a PROTOCOL_ERROR FerryError; bytes after a complete response are ignored. */
   execute(buf: Buffer, start = 0, end = buf.length): void {
     let at = start;
@@ -76,14 +71,10 @@ export class ResponseParser {
         case 'head':
           at = this.readHead(buf, at, end);
           break;
-        case 'length': {
-          const n = Math.min(this.remaining, end - at);
-          this.body(buf, at, at + n);
-          at += n;
-          this.remaining -= n;
+        case 'length':
+          at = this.counted(buf, at, end);
           if (this.remaining === 0) this.end();
           break;
-        }
         case 'close':
           this.body(buf, at, end);
           at = end;
@@ -93,14 +84,10 @@ export class ResponseParser {
         case 'trailers':
           at = this.readLine(buf, at, end);
           break;
-        case 'chunk-data': {
-          const n = Math.min(this.remaining, end - at);
-          this.body(buf, at, at + n);
-          at += n;
-          this.remaining -= n;
+        case 'chunk-data':
+          at = this.counted(buf, at, end);
           if (this.remaining === 0) this.state = 'chunk-end';
           break;
-        }
       }
     }
     if (at < end && this.state === 'done') this.leftover = true;
@@ -117,6 +104,14 @@ export class ResponseParser {
       throw new FerryError('LENGTH_MISMATCH', `connection closed after ${this.bodyBytes} of ${this.expected} body bytes`);
     }
     throw new FerryError('NETWORK_ERROR', `the server closed the connection inside a chunked body (after ${this.bodyBytes} bytes)`);
+  }
+
+  /** Hands on up to `remaining` bytes (of a Content-Length body or of one chunk); returns where it stopped. */
+  private counted(buf: Buffer, at: number, end: number): number {
+    const n = Math.min(this.remaining, end - at);
+    this.body(buf, at, at + n);
+    this.remaining -= n;
+    return at + n;
   }
 
   private body(buf: Buffer, start: number, end: number): void {
