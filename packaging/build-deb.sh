@@ -41,6 +41,9 @@ node node_modules/typescript/bin/tsc -p tsconfig.json --outDir "$W/dist" --sourc
 find "$W/dist" -name '*.js' | while read -r js; do
   rel=${js#"$W/dist"/}; [ -f "${rel%.js}.ts" ] || rm -f "$js"
 done
+# The daemon runs as one bundle over tsc's ferryd.js (scripts/bundle-ferryd.mjs says why).
+say "bundle"
+FERRY_BUNDLE_SOURCEMAP=0 node scripts/bundle-ferryd.mjs "$W/dist" || die "bundling ferryd failed"
 
 # 2. The tree.
 rm -rf "$R"

@@ -1,6 +1,8 @@
 // Composition root: the only place that opens the store, the bus, the socket and wires the parts.
 // Nothing happens at import time; `startAgent` returns a handle that stops everything in order.
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { mkdir, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { execFileSync } from 'node:child_process';
@@ -53,20 +55,19 @@ export interface Agent {
 }
 
 export function packageVersion(): string {
-  try {
-    const url = new URL('../../package.json', import.meta.url);
-    const alt = new URL('../package.json', import.meta.url); // when run from src/ with tsx
-    for (const u of [url, alt]) {
-      try {
-        return (JSON.parse(readFileSync(u, 'utf8')) as { version: string }).version;
-      } catch {
-        /* try the next layout */
-      }
+  // Walk up to the first package.json: this code runs from src/ (tsx), dist/src/ (tsc) and the
+  // bundle's dist/src/cli/ (scripts/bundle-ferryd.mjs).
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      /* not here: one level up */
     }
-  } catch {
-    /* fall through */
+    const parent = dirname(dir);
+    if (parent === dir) return '0.0.0';
+    dir = parent;
   }
-  return '0.0.0';
 }
 
 function groupId(name: string): number | null {

@@ -1,0 +1,39 @@
+// Bundles the daemon (src/cli/ferryd.ts and everything it imports, TypeBox and cbor2 included) over
+// tsc's dist/src/cli/ferryd.js, so every way of starting ferryd (bin, .deb wrapper, tests, benches)
+// runs the bundle. Why: Node's ESM loader pays per module (~350 files: TypeBox alone is 248), and an
+// idle ferryd held ~11 MiB more RSS loading them one by one than loading one file (BENCHMARKS.md).
+// Lazy parts (live conditions, devices, fleet, the upload engine) become chunks loaded on first use;
+// native addons and the packages they pull in stay in node_modules.
+// Usage: node scripts/bundle-ferryd.mjs [DIST] (default dist; the .deb build passes its work dir).
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const dist = resolve(process.argv[2] ?? 'dist');
+const outdir = join(dist, 'src', 'cli');
+rmSync(join(outdir, 'bundle'), { recursive: true, force: true });
+await build({
+  entryPoints: { ferryd: 'src/cli/ferryd.ts' },
+  outdir,
+  chunkNames: 'bundle/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: process.env.FERRY_BUNDLE_SOURCEMAP === '0' ? false : 'linked',
+  logLevel: 'warning',
+  // Packages with native code, large ones loaded only when used (D-Bus, MQTT, uploads, devices), and
+  // pino (CommonJS: bundling it saved nothing measurable and would need a require() shim).
+  external: [
+    'better-sqlite3',
+    'pino',
+    'dbus-next',
+    'mqtt',
+    'undici',
+    'usb',
+    'serialport',
+    '@serialport/*',
+    '@abandonware/*',
+  ],
+});
