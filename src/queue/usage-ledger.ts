@@ -82,6 +82,7 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
   const todayTotals = new Map<string, number>();
   let link = { kind: 'none', interface: '' };
   let linkAt = -Infinity;
+  let keyed = { client: '', link, day: '', key: '', total: '' };
   let timer: NodeJS.Timeout | null = null;
   let failing = false;
 
@@ -108,7 +109,7 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
   }
 
   function bump(client: string, network: string, n: number): void {
-    const k = `${client}\0${network}`;
+    const k = `${client}\0${network}`; // the same key as count()'s `keyed.total`
     todayTotals.set(k, (todayTotals.get(k) ?? 0) + n);
   }
 
@@ -131,7 +132,11 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
         link = { kind: l.kind, interface: l.interface ?? '' };
         linkAt = now;
       }
-      const key = `${client}\0${link.kind}\0${link.interface}\0${today}`;
+      // Called per body chunk: the keys are rebuilt only when the client, the link or the day changed.
+      if (client !== keyed.client || link !== keyed.link || today !== keyed.day) {
+        keyed = { client, link, day: today, key: `${client}\0${link.kind}\0${link.interface}\0${today}`, total: `${client}\0${link.kind}` };
+      }
+      const key = keyed.key;
       let p = pending.get(key);
       if (!p) {
         p = { client, network: link.kind, interface: link.interface, day: today, rxBytes: 0, txBytes: 0 };
@@ -139,7 +144,7 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
       }
       if (direction === 'rx') p.rxBytes += n;
       else p.txBytes += n;
-      bump(client, link.kind, n);
+      todayTotals.set(keyed.total, (todayTotals.get(keyed.total) ?? 0) + n);
       arm();
     },
     flush() {

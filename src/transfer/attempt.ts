@@ -21,7 +21,8 @@ export type { AttemptCallbacks, AttemptResult } from '../model/attempt.js';
 
 /** What a runner gets from the engine besides the transfer itself. */
 export interface RunContext {
-  dispatcher: Dispatcher;
+  /** Uploads' and probes' requests: undici, loaded on first use (an agent that only downloads never loads it). */
+  dispatcher: () => Promise<Dispatcher>;
   /** Downloads' requests: the HTTP/1.1 client that reads into one reused buffer (http1/). */
   download: SendOne<BodySource>;
   transfers: Config['transfers'];

@@ -1,9 +1,11 @@
 // The HTTP transfer engine: runs one attempt of a transfer (download, plain upload or tus upload)
-// over a single pooled undici Agent and always resolves to an AttemptResult — it never throws for
-// transfer problems. TLS verification is always on; caFile adds a CA to the default roots.
+// and always resolves to an AttemptResult — it never throws for transfer problems. Downloads go
+// through ferry's own HTTP/1.1 client (http1/); uploads and size probes through one pooled undici
+// Agent, imported on first use: undici costs ~10 MiB of heap and ~0.2 CPU-s to load, which an agent
+// that only downloads never pays. TLS verification is always on; caFile adds a CA to the default roots.
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { FerryError, asFerryError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { HttpJob } from '../model/job.js';
@@ -43,12 +45,17 @@ export function createEngine(deps: EngineDeps): Engine {
   const now = deps.now ?? Date.now;
   const log = deps.log.child({ component: 'transfer' });
   const ca = trustedCas(cfg.caFile);
-  const dispatcher = new Agent({
-    connect: { timeout: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}) },
-    // Stalls are caught by our own no-progress watchdog, which also covers uploads.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
+  let agent: Promise<Dispatcher> | null = null;
+  const dispatcher = (): Promise<Dispatcher> =>
+    (agent ??= import('undici').then(
+      ({ Agent }) =>
+        new Agent({
+          connect: { timeout: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}) },
+          // Stalls are caught by our own no-progress watchdog, which also covers uploads.
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        }),
+    ));
   const noProgressMs = cfg.noProgressTimeoutS * 1000;
   const http1 = new Http1Client({ connectTimeoutMs: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}) });
   const download: SendOne<BodySource> = async (url, req) => {
@@ -114,11 +121,11 @@ export function createEngine(deps: EngineDeps): Engine {
     const ctl = createAttemptControl(signal, noProgressMs);
     try {
       const follow = { maxRedirects: cfg.maxRedirects, signal: ctl.signal, allowPrivate: cfg.allowPrivateRedirects };
-      let res = await requestFollowingRedirects(dispatcher, t.url, { method: 'HEAD', headers: baseHeaders(t, cfg) }, follow);
+      let res = await requestFollowingRedirects(await dispatcher(), t.url, { method: 'HEAD', headers: baseHeaders(t, cfg) }, follow);
       await res.body.dump().catch(() => undefined);
       if (res.statusCode === 405 || res.statusCode === 501) {
         // Some servers refuse HEAD; a one-byte range answers the same questions.
-        res = await requestFollowingRedirects(dispatcher, t.url, { method: 'GET', headers: { ...baseHeaders(t, cfg), range: 'bytes=0-0' } }, follow);
+        res = await requestFollowingRedirects(await dispatcher(), t.url, { method: 'GET', headers: { ...baseHeaders(t, cfg), range: 'bytes=0-0' } }, follow);
         await res.body.destroy();
         if (res.statusCode === 206) {
           const total = /\/(\d+)$/.exec(headerOf(res.headers, 'content-range') ?? '');
@@ -145,7 +152,7 @@ export function createEngine(deps: EngineDeps): Engine {
     probe,
     close: async () => {
       http1.close();
-      await dispatcher.close();
+      await agent?.then((a) => a.close(), () => undefined);
     },
   };
 }

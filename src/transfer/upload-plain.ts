@@ -30,7 +30,7 @@ async function send(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Attemp
     }, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
   };
   try {
-    const res = await requestFollowingRedirects(ctx.dispatcher, t.url, { method: t.method, headers, body }, {
+    const res = await requestFollowingRedirects(await ctx.dispatcher(), t.url, { method: t.method, headers, body }, {
       maxRedirects: ctx.transfers.maxRedirects,
       signal: ctl.signal,
       allowPrivate: ctx.transfers.allowPrivateRedirects,

@@ -35,7 +35,7 @@ async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Atte
     const base = baseHeaders(t, ctx.transfers);
     const own = new URL(url).origin === creation.origin ? base : crossOriginHeaders(base);
     const headers = { ...own, ...req.headers, 'tus-resumable': TUS_VERSION };
-    const res = await requestFollowingRedirects(ctx.dispatcher, url, { ...req, headers }, { maxRedirects: ctx.transfers.maxRedirects, signal: ctl.signal, allowPrivate: rules.allowPrivate });
+    const res = await requestFollowingRedirects(await ctx.dispatcher(), url, { ...req, headers }, { maxRedirects: ctx.transfers.maxRedirects, signal: ctl.signal, allowPrivate: rules.allowPrivate });
     await res.body.dump().catch(() => undefined);
     ctl.touch();
     return res;
