@@ -217,10 +217,12 @@ async function main(): Promise<void> {
     // V8's memory reducer shrinks the young generation grown during start-up some seconds after the last GC.
     await sleep(14000);
     c.notes.push(`ferryd RSS idle (22 s after start, after V8's memory reducer): ${rssMiB(ferryd.pid).toFixed(1)} MiB (target <= 55: ${rssMiB(ferryd.pid) <= 55 ? 'ok' : 'MISS'})`);
-    // The first transfer loads the HTTP engine (undici): a one-time cost, measured apart.
+    // The first transfer loads the transfer engine, the first upload undici: one-time costs, measured apart.
     makeFile(join(www, 'warm.bin'), MiB);
     const warm = await ferryRound(c, 'warm-up', { url: `${nginx.base}/fast/warm.bin`, path: 'warm.bin' });
-    c.notes.push(`first transfer (1 MiB, loads the HTTP engine): ${warm.wallS.toFixed(2)} s, ${warm.cpuS.toFixed(2)} CPU-s; RSS after it ${rssMiB(ferryd.pid).toFixed(1)} MiB`);
+    c.notes.push(`first transfer (1 MiB download, loads the transfer engine): ${warm.wallS.toFixed(2)} s, ${warm.cpuS.toFixed(2)} CPU-s; RSS after it ${rssMiB(ferryd.pid).toFixed(1)} MiB`);
+    const warmUp = await ferryRound(c, 'warm-up upload', { url: `${nginx.base}/up/warm.bin`, method: 'PUT', path: 'warm.bin' });
+    c.notes.push(`first upload (1 MiB PUT, loads undici): ${warmUp.wallS.toFixed(2)} s, ${warmUp.cpuS.toFixed(2)} CPU-s; RSS after it ${rssMiB(ferryd.pid).toFixed(1)} MiB`);
     const cases: Array<[string, () => Promise<void>]> = [
       [`download ${SIZES.fast} MiB loopback`, () => download(c, `download ${SIZES.fast} MiB loopback`, 'fast', SIZES.fast, 0.9)],
       [`download ${SIZES.r12} MiB 12 MiB/s`, () => download(c, `download ${SIZES.r12} MiB 12 MiB/s`, 12, SIZES.r12, 0.97)],
