@@ -2,7 +2,7 @@
 // tsc's dist/src/cli/ferryd.js, so every way of starting ferryd (bin, .deb wrapper, tests, benches)
 // runs the bundle. Why: Node's ESM loader pays per module (~350 files: TypeBox alone is 248), and an
 // idle ferryd held ~11 MiB more RSS loading them one by one than loading one file (BENCHMARKS.md).
-// Lazy parts (live conditions, devices, fleet, the upload engine) become chunks loaded on first use;
+// Lazy parts (live conditions, devices, fleet, the transfer engine) become chunks loaded on first use;
 // native addons and the packages they pull in stay in node_modules.
 // Usage: node scripts/bundle-ferryd.mjs [DIST] (default dist; the .deb build passes its work dir).
 import { build } from 'esbuild';

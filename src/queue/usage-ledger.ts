@@ -55,6 +55,9 @@ interface Row {
 
 const LINK_TTL_MS = 500;
 
+/** Key of today's running total per client and network. */
+const totalKey = (client: string, network: string): string => `${client}\0${network}`;
+
 export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
   const { db } = deps;
   db.exec(`CREATE TABLE IF NOT EXISTS usage_ledger (
@@ -109,7 +112,7 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
   }
 
   function bump(client: string, network: string, n: number): void {
-    const k = `${client}\0${network}`; // the same key as count()'s `keyed.total`
+    const k = totalKey(client, network);
     todayTotals.set(k, (todayTotals.get(k) ?? 0) + n);
   }
 
@@ -134,7 +137,7 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
       }
       // Called per body chunk: the keys are rebuilt only when the client, the link or the day changed.
       if (client !== keyed.client || link !== keyed.link || today !== keyed.day) {
-        keyed = { client, link, day: today, key: `${client}\0${link.kind}\0${link.interface}\0${today}`, total: `${client}\0${link.kind}` };
+        keyed = { client, link, day: today, key: `${client}\0${link.kind}\0${link.interface}\0${today}`, total: totalKey(client, link.kind) };
       }
       const key = keyed.key;
       let p = pending.get(key);
@@ -162,7 +165,7 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
     },
     usedToday(client, network) {
       roll(deps.now());
-      return todayTotals.get(`${client}\0${network}`) ?? 0;
+      return todayTotals.get(totalKey(client, network)) ?? 0;
     },
     rows(sinceDay, client) {
       const out = new Map<string, UsageRow>();
