@@ -25,6 +25,7 @@ import type { Engine } from './transfer/engine.js';
 import { removePart, sweepOrphanParts } from './transfer/part-file.js';
 import { isFinal } from './model/job.js';
 import { guardStorage } from './system/storage-guard.js';
+import { packageRoot } from './system/package-root.js';
 import { createActions } from './api/actions.js';
 import { ApiServer } from './api/server.js';
 import type { Logger } from './log.js';
@@ -54,20 +55,19 @@ export interface Agent {
   stop(): Promise<void>;
 }
 
+let version: string | undefined;
+
+/** package.json's version, read once (system/package-root.ts finds it from src/, dist/src/ or the bundle). */
 export function packageVersion(): string {
-  // Walk up to the first package.json: this code runs from src/ (tsx), dist/src/ (tsc) and the
-  // bundle's dist/src/cli/ (scripts/bundle-ferryd.mjs).
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
+  if (version === undefined) {
+    const root = packageRoot(dirname(fileURLToPath(import.meta.url)));
     try {
-      return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+      version = root ? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version : '0.0.0';
     } catch {
-      /* not here: one level up */
+      version = '0.0.0';
     }
-    const parent = dirname(dir);
-    if (parent === dir) return '0.0.0';
-    dir = parent;
   }
+  return version;
 }
 
 function groupId(name: string): number | null {

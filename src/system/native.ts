@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FerryError } from '../errors.js';
+import { packageRoot } from './package-root.js';
 
 export interface PeerCred {
   pid: number;
@@ -49,22 +50,15 @@ export interface NativeAddon {
 
 const ADDON_RELATIVE = join('build', 'Release', 'ferry_native.node');
 
-/**
- * Where the addon is: build/Release under the package root. The root is found by walking up to the
- * first package.json, because this file runs both from src/system (tsx, vitest) and dist/src/system.
- */
+/** Where the addon is: build/Release under the package root (system/package-root.ts). */
 export function defaultAddonPath(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = from;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, ADDON_RELATIVE);
-    const parent = dirname(dir);
-    if (parent === dir) return join(from, ADDON_RELATIVE);
-    dir = parent;
-  }
+  return join(packageRoot(from) ?? from, ADDON_RELATIVE);
 }
 
-/** Loads the addon; require() caches it, so calling this per use costs a map lookup. */
-export function loadNativeAddon(file: string = defaultAddonPath()): NativeAddon {
+let defaultFile: string | undefined;
+
+/** Loads the addon; require() caches it and the default path is found once, so a call per use costs a stat. */
+export function loadNativeAddon(file: string = (defaultFile ??= defaultAddonPath())): NativeAddon {
   if (!existsSync(file)) {
     throw new FerryError('INTERNAL', `native addon missing at ${file}: run "npm run build:native"`);
   }
