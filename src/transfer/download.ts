@@ -239,7 +239,8 @@ async function pumpBody(
     cb.onProgress(offset + n, total);
   };
   writer.onWritten = report;
-  // Each chunk is a view of the client's read buffer: the writer and the hash copy it before returning.
+  // Each chunk is a view of the client's read buffer or of the writer's ring (reads go straight into the
+  // ring when it has room): the writer takes it and the hash reads it before returning.
   body.onData((chunk: Buffer) => {
     bytes += chunk.length;
     hash?.update(chunk);
@@ -255,6 +256,7 @@ async function pumpBody(
     }
     if (performance.now() - reportedAt >= REPORT_MS) report(bytes);
   });
+  body.readInto((max) => writer.span(max));
   try {
     // Settles also for a body that already ended or failed.
     await body.ended();

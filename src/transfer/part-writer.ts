@@ -1,5 +1,6 @@
-// Appends response chunks to the part file through one ring buffer per download: each chunk is
-// copied in at once (so the socket's buffers are not held while a write is on its way), and one write at a
+// Appends response chunks to the part file through one ring buffer per download: the source reads straight
+// into the ring's free space when the writer lends it (`span`), else each chunk is copied in at once (so the
+// socket's buffers are not held while a write is on its way), and one write at a
 // time takes everything pending (one or two contiguous pieces), so writes grow with the link speed —
 // up to the ring at loopback speed, MIN_WRITE on slow links. When the ring is nearly full the source is
 // paused. What a SIGKILL can lose is what is pending: about MIN_WRITE, or MAX_AGE_MS of data on a slow
@@ -20,8 +21,13 @@ export interface PartHandle {
 export interface PartWriter {
   /** Settles once the file is open (and truncated when asked); never rejects, see `error`. */
   readonly opened: Promise<void>;
-  /** Copies a chunk in (the caller may reuse it once this returns). false: the source should pause until `onReady`. */
+  /** Copies a chunk in (the caller may reuse it once this returns). false: the source should pause until `onReady`.
+   * A chunk that is a view of a span lent by `span()` is taken in place (no copy). */
   write(chunk: Buffer): boolean;
+  /** Lends the ring's free space at the write position (at most `max` bytes) for the source's next read, or
+   * null (too little room, data waiting, failed). Call it only right before a read and write what that read
+   * brought before anything else: until then, nothing else is copied into the ring. */
+  span(max: number): Buffer | null;
   /** Allows writing; until then chunks are only held. */
   release(): void;
   /** Called when a paused source may continue, or when opening/writing failed (see `error`). */
@@ -51,6 +57,7 @@ export interface PartWriterOptions {
 export const RING_BYTES = 2 * 1024 * 1024;
 const MIN_WRITE = 256 * 1024;
 const MAX_AGE_MS = 500;
+const MIN_SPAN = 16 * 1024;
 const CHECKPOINT_MS = 1000;
 // Pause below this much free space, so a paused source's next chunk still fits.
 const PAUSE_BELOW = 256 * 1024;
@@ -113,6 +120,22 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
     },
     fail,
   );
+
+  /** Contiguous free bytes from the write position. */
+  const room = (): number => Math.min(ringBytes - (head % ringBytes), ringBytes - (head - tail));
+
+  /** A chunk read into a lent span: already in the ring, at or after the write position (after it when the
+   * parser skipped framing). Moved down to close the gap; true when taken. */
+  const takeInPlace = (chunk: Buffer): boolean => {
+    if (chunk.buffer !== ring.buffer) return false;
+    const at = head % ringBytes;
+    const off = chunk.byteOffset - ring.byteOffset;
+    if (off < at || off + chunk.length - at > room()) return false;
+    if (off > at) ring.copyWithin(at, off, off + chunk.length);
+    if (head === tail && chunk.length > 0) pendingSince = performance.now();
+    head += chunk.length;
+    return true;
+  };
 
   /** Copies as much of `chunk` as fits; returns what did not. */
   const copyIn = (chunk: Buffer): Buffer | null => {
@@ -199,13 +222,22 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
     write(chunk) {
       // The chunk may be the source's reused read buffer: what is kept past this call is a copy.
       if (overflow.length > 0) overflow.push(Buffer.from(chunk));
-      else {
-        const rest = copyIn(chunk);
+      else if (!takeInPlace(chunk)) {
+        // A view of the ring that is not where a lent span would be is copied out first: never ring to ring.
+        const rest = copyIn(chunk.buffer === ring.buffer ? Buffer.from(chunk) : chunk);
         if (rest) overflow.push(Buffer.from(rest));
       }
       flush(false);
       if (overflow.length > 0 || ringBytes - (head - tail) < pauseBelow) paused = true;
       return !paused;
+    },
+    span(max) {
+      if (overflow.length > 0 || paused || error !== null) return null;
+      const n = Math.min(max, room());
+      // Below this a read is not worth lending for: the source reads into its own buffer (one copy).
+      if (n < MIN_SPAN) return null;
+      const at = head % ringBytes;
+      return ring.subarray(at, at + n);
     },
     release() {
       released = true;

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FERRYD } from '../support/agent.js';
@@ -19,6 +19,8 @@ describe('the ferryd bundle', () => {
     const chunks = [...src.matchAll(/from ["']\.\/bundle\/([^"']+)["']/g)].map((m) => m[1]);
     expect(chunks.length).toBeGreaterThan(0);
     expect(chunks.length).toBeLessThan(30);
+    // ASCII only: V8 holds a source with any other character at two bytes per character.
+    for (const f of [FERRYD, ...chunks.map((c) => join(dirname(FERRYD), 'bundle', c!))]) expect(readFileSync(f, 'latin1')).not.toMatch(/[^\x00-\x7f]/);
   });
 
   it('reports the package version (found by walking up from the bundle)', async () => {

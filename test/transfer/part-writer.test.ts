@@ -216,4 +216,32 @@ describe('part writer checkpoints', () => {
     expect(w.error).not.toBeNull();
     expect(ready).toBeGreaterThan(0); // the source heard of it
   });
+
+  it('lends free space at the write position only while nothing waits, and takes a chunk read into it in place', async () => {
+    const file = join(dir.path, `f${n++}`);
+    const w = createPartWriter({ open: openPart(file, true), startOffset: 0, ringBytes: 64 * 1024 });
+    const a = randomBytes(1000);
+    w.write(a);
+    const span = w.span(1_000_000)!;
+    expect(span.length).toBe(64 * 1024 - 1000); // bounded by the room left, not by the ask
+    expect(w.span(100)).toBeNull(); // too small to be worth a lent read
+    // A read lands in the span; the framing before the body (8 bytes) is skipped by moving the body down.
+    const b = randomBytes(5000);
+    span.write('5000\r\n\r\n', 0, 'latin1');
+    b.copy(span, 8);
+    w.write(span.subarray(8, 8 + b.length));
+    // A view of the ring that is not where a lent span starts (a stale one) is copied, never moved over data.
+    w.write(span.subarray(0, 100));
+    const stale = Buffer.from(span.subarray(0, 100));
+    // The ring nearly full: nothing is lent, the source reads into its own buffer.
+    expect(w.write(randomBytes(45_000))).toBe(false);
+    expect(w.span(64 * 1024)).toBeNull();
+    w.release();
+    await w.close(false);
+    const got = readFileSync(file);
+    expect(got.subarray(0, 1000).equals(a)).toBe(true);
+    expect(got.subarray(1000, 6000).equals(b)).toBe(true);
+    expect(got.subarray(6000, 6100).equals(stale)).toBe(true);
+    expect(got.length).toBe(51_100);
+  });
 });

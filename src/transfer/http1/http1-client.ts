@@ -1,6 +1,6 @@
-// The download path's HTTP/1.1 client: reads into one reused 64 KiB buffer per connection (`onread`),
-// parses in place (response-parser.ts), and hands each body chunk to the consumer as a view it copies at
-// once (the part writer's ring). Measured against undici's client on the same writer: about a quarter of
+// The download path's HTTP/1.1 client: reads into one reused 64 KiB buffer per connection (`onread`), or
+// straight into memory the body's consumer lends (the part writer's ring: no copy), parses in place
+// (response-parser.ts), and hands each body chunk to the consumer as a view it takes at once. Measured against undici's client on the same writer: about a quarter of
 // the CPU per byte, the same as curl (BENCHMARKS.md); undici allocates a fresh buffer per read, copies it
 // into wasm memory and hops through a stream. Uploads, tus and size probes stay on undici.
 // Connections are kept for the next GET to the same origin (a queue of small files pays one TCP and TLS
@@ -11,7 +11,10 @@ import tls from 'node:tls';
 import { FerryError } from '../../errors.js';
 import { ResponseParser, type ResponseHeaders } from './response-parser.js';
 
+// Heads, and bodies whose consumer lends no buffer of its own.
 const READ_BUFFER = 64 * 1024;
+// A read into the consumer's buffer (the part writer's ring): larger reads, fewer wake-ups per byte.
+const LENT_READ = 256 * 1024;
 export const MAX_HEAD_BYTES = 32 * 1024;
 /** An idle connection is closed after this long (servers commonly keep them 5–75 s). */
 const IDLE_MS = 4000;
@@ -36,6 +39,9 @@ export interface Http1Request {
 export interface BodySource {
   /** Receives each chunk; a chunk is a view, valid during the call only (copy what is kept). */
   onData(fn: (chunk: Buffer) => void): void;
+  /** Offers the consumer's own memory for the next reads (`lend(max)`: a view, or null for the client's own
+   * buffer). The chunks of such a read are views of it; the consumer takes each before lending again. */
+  readInto(lend: (max: number) => Buffer | null): void;
   pause(): void;
   resume(): void;
   isPaused(): boolean;
@@ -75,6 +81,8 @@ function requestHead(url: URL, req: Http1Request, keepAlive: boolean): string {
 /** What one request does with its connection's reads and end; a kept idle connection has none. */
 interface Exchange {
   read(n: number, buf: Buffer): void;
+  /** Where the next read goes: a buffer the body's consumer lends, or null for the connection's own. */
+  nextBuffer(): Buffer | null;
   end(): void;
   closed(err: Error | null): void;
   /** The exchange is over (its body delivered): it stops listening to its abort signal. */
@@ -90,6 +98,7 @@ interface Conn {
 
 class Body implements BodySource {
   private handler: ((chunk: Buffer) => void) | null = null;
+  private lend: ((max: number) => Buffer | null) | null = null;
   private held: Buffer[] = [];
   private paused = false;
   private endPending = false;
@@ -134,6 +143,16 @@ class Body implements BodySource {
   onData(fn: (chunk: Buffer) => void): void {
     this.handler = fn;
     this.drain();
+  }
+
+  readInto(lend: (max: number) => Buffer | null): void {
+    this.lend = lend;
+  }
+
+  /** Lends only while every chunk goes straight to the consumer: a held chunk is a copy, never a view. */
+  nextBuffer(): Buffer | null {
+    if (this.lend === null || this.handler === null || this.paused || this.settled || this.held.length > 0) return null;
+    return this.lend(LENT_READ);
   }
 
   pause(): void {
@@ -228,7 +247,8 @@ export class Http1Client {
     const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
     let conn: Conn | null = null; // set right below; no read can come before the connection is up
     const onread = {
-      buffer,
+      // Asked after every read, for the next one.
+      buffer: (): Buffer => conn?.current?.nextBuffer() ?? buffer,
       callback: (n: number, buf: Uint8Array): boolean => {
         if (conn?.current) conn.current.read(n, buf as Buffer);
         else conn?.socket.destroy(); // bytes nobody asked for on an idle connection: it is not reused
@@ -306,6 +326,7 @@ export class Http1Client {
           if (!answered) return reject(failure ?? new FerryError('NETWORK_ERROR', 'the connection closed without an answer'));
           if (failure) body!.fail(failure);
         },
+        nextBuffer: () => body?.nextBuffer() ?? null,
         detach: () => req.signal.removeEventListener('abort', onAbort),
       };
       conn.current = exchange;
