@@ -244,4 +244,24 @@ describe('part writer checkpoints', () => {
     expect(got.subarray(6000, 6100).equals(stale)).toBe(true);
     expect(got.length).toBe(51_100);
   });
+
+  it('hands a closed download\'s ring to the next one, and refuses a chunk after close', async () => {
+    const open = (f: string) => ({ open: openPart(join(dir.path, f), true), startOffset: 0 });
+    const w1 = createPartWriter(open(`f${n++}`));
+    const ring1 = w1.span(64 * 1024)!.buffer;
+    // Another download running meanwhile gets a ring of its own.
+    const w2 = createPartWriter(open(`f${n++}`));
+    expect(w2.span(64 * 1024)!.buffer === ring1).toBe(false);
+    w1.release();
+    await w1.close(false);
+    expect(w1.write(Buffer.from('late'))).toBe(false);
+    expect(w1.error).toBeInstanceOf(Error);
+    await expect(w1.close(false)).rejects.toThrow(/closed twice/);
+    const w3 = createPartWriter(open(`f${n++}`));
+    expect(w3.span(64 * 1024)!.buffer === ring1).toBe(true);
+    for (const w of [w2, w3]) {
+      w.release();
+      await w.close(false);
+    }
+  });
 });
