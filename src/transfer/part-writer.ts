@@ -11,6 +11,8 @@
 // size written before that fsync began, so a recorded offset never counts bytes a power cut could turn
 // into zeros. The fsync runs beside the next writes (it covers what was written before it started).
 
+import { FerryError } from '../errors.js';
+
 /** What the writer needs of an open part file (system/fd-file.ts, opened by part-file.ts). */
 export interface PartHandle {
   writev(buffers: Buffer[]): Promise<{ bytesWritten: number }>;
@@ -248,7 +250,7 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
     write(chunk) {
       if (closing) {
         // A chunk after close() would land in a ring that may already serve another download.
-        fail(new Error('part writer: write after close'));
+        fail(new FerryError('INTERNAL', 'part writer: a chunk came after close'));
         return false;
       }
       // The chunk may be the source's reused read buffer: what is kept past this call is a copy.
@@ -278,7 +280,7 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
       });
     },
     async close(durable) {
-      if (closing) throw new Error('part writer: closed twice');
+      if (closing) throw new FerryError('INTERNAL', 'part writer: closed twice');
       closing = true;
       await opened;
       try {

@@ -1,8 +1,9 @@
 // The download path's HTTP/1.1 client: reads into one reused 64 KiB buffer per connection (`onread`), or
 // straight into memory the body's consumer lends (the part writer's ring: no copy), parses in place
-// (response-parser.ts), and hands each body chunk to the consumer as a view it takes at once. Measured against undici's client on the same writer: about a quarter of
-// the CPU per byte, the same as curl (BENCHMARKS.md); undici allocates a fresh buffer per read, copies it
-// into wasm memory and hops through a stream. Uploads, tus and size probes stay on undici.
+// (response-parser.ts), and hands each body chunk to the consumer as a view it takes at once. Measured
+// against undici's client on the same writer: about a quarter of the CPU per byte, the same as curl
+// (BENCHMARKS.md); undici allocates a fresh buffer per read, copies it into wasm memory and hops through a
+// stream. Uploads, tus and size probes stay on undici.
 // Connections are kept for the next GET to the same origin (a queue of small files pays one TCP and TLS
 // handshake, not one each: on a metered link the handshake is kilobytes); a kept connection the server
 // closed meanwhile is replaced once, before any byte of an answer. TLS: always verified, configured CAs.
