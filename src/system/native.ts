@@ -56,14 +56,21 @@ export function defaultAddonPath(from: string = dirname(fileURLToPath(import.met
 }
 
 let defaultFile: string | undefined;
+// Loaded addons by path: this is called on every held-folder and part-file open, and a stat plus a fresh
+// createRequire per call is work require()'s own cache cannot save. Only a successful load is kept.
+const loaded = new Map<string, NativeAddon>();
 
-/** Loads the addon; require() caches it and the default path is found once, so a call per use costs a stat. */
+/** Loads the addon once per path; the default path is found once. */
 export function loadNativeAddon(file: string = (defaultFile ??= defaultAddonPath())): NativeAddon {
+  const hit = loaded.get(file);
+  if (hit) return hit;
   if (!existsSync(file)) {
     throw new FerryError('INTERNAL', `native addon missing at ${file}: run "npm run build:native"`);
   }
   try {
-    return createRequire(import.meta.url)(file) as NativeAddon;
+    const addon = createRequire(import.meta.url)(file) as NativeAddon;
+    loaded.set(file, addon);
+    return addon;
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new FerryError('INTERNAL', `native addon at ${file} failed to load (rebuild with "npm run build:native"): ${why}`, { cause: e });
