@@ -1,9 +1,10 @@
 // Decides, starts and stops jobs. It listens to the queue and the conditions; every change triggers one
 // synchronous decision pass over all unfinished jobs (policy is pure), and attempts run asynchronously
-// through the runner of their kind. It changes jobs only through the queue.
+// through the runner of their kind; running jobs alone are reviewed every second (pass-clock.ts). It
+// changes jobs only through the queue.
 // Invariant: a job is `running` exactly while it has an entry in `active`.
 import type { Config } from '../config/schema.js';
-import type { ConditionsSource } from '../conditions/snapshot.js';
+import type { Conditions, ConditionsSource } from '../conditions/snapshot.js';
 import { asFerryError, FerryError } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import type { AttemptResult } from '../model/attempt.js';
@@ -12,10 +13,10 @@ import type { CostContext } from '../policy/cost-rules.js';
 import { compareForRun, decide, selectToRun, type RunStats } from '../policy/decide.js';
 import { reason, sameReasons } from '../policy/reasons.js';
 import type { JobQueue, QueueEvent } from '../queue/job-queue.js';
-import type { JobEventName } from '../model/transitions.js';
 import { ProgressTracker, recordSample } from './progress.js';
 import type { AttemptCallbacks, Runners, StopCause } from './runner.js';
-import { isoAt } from './iso-time.js';
+import { decideWaiting, type Change } from './decide-waiting.js';
+import { PassClock } from './pass-clock.js';
 import { settle, type Settled } from './settle.js';
 import { SizeProbe } from './size-probe.js';
 
@@ -40,8 +41,6 @@ interface Active {
   live: { bytes: number; total: number | null } | null;
 }
 
-type Change = { id: string; change: Partial<Job>; event?: JobEventName; durable: boolean };
-
 const TICK_MS = 1000;
 
 export class Scheduler {
@@ -53,7 +52,9 @@ export class Scheduler {
   private readonly yielded = new Set<string>();
   private readonly probe: SizeProbe;
   private pending = false;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly clock = new PassClock(() => this.reconcile(), () => this.review(), TICK_MS);
+  /** The last full pass found more jobs allowed to run than free slots (an execution window may then end a turn). */
+  private contended = false;
   private stopping = false;
   private readonly unsubscribe: Array<() => void> = [];
 
@@ -94,8 +95,22 @@ export class Scheduler {
       return this.decideAll();
     } catch (e) {
       this.log.error({ err: (e as Error)?.message ?? String(e) }, 'decision pass failed; retrying shortly');
-      this.arm(this.now() + TICK_MS, this.now());
+      this.clock.passAt(this.now() + TICK_MS, this.now());
       return 0;
+    }
+  }
+
+  /** Every second while jobs run: only they are decided again, with their live rate and bytes. */
+  private review(): void {
+    if (this.stopping) return;
+    try {
+      const now = this.now();
+      const changes: Change[] = [];
+      this.reviewActive(this.deps.config(), this.deps.conditions.current(), now, this.deps.costContext?.(now), changes);
+      this.deps.queue.updateMany(changes);
+    } catch (e) {
+      this.log.error({ err: (e as Error)?.message ?? String(e) }, 'review of running jobs failed; deciding everything again');
+      this.requestReconcile();
     }
   }
 
@@ -164,7 +179,7 @@ export class Scheduler {
   /** Stops every attempt (their progress is checkpointed) and stops deciding. */
   async shutdown(): Promise<void> {
     this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.stop();
     for (const off of this.unsubscribe) off();
     const waits: Promise<void>[] = [];
     for (const [id, a] of this.active) {
@@ -193,56 +208,11 @@ export class Scheduler {
     const cfg = this.deps.config();
     const conditions = this.deps.conditions.current();
     const now = this.now();
-    // Only what a restart could not re-derive is durable: starts, failures, preference switches.
-    // Waiting reasons live in memory (start-up re-decides everything), which spares the SD card a write
-    // per queued transfer on every metered or roaming flap.
-    const changes: Change[] = [];
-    const candidates: Job[] = [];
-    let nextWake = Infinity;
     const cost = this.deps.costContext?.(now);
+    const { changes, candidates, nextWake } = decideWaiting(this.deps.queue.all(), conditions, cfg.policy, now, cost, this.log);
 
-    for (const t of this.deps.queue.all()) {
-      if (t.state === 'running' || t.state === 'paused' || isFinal(t.state)) continue;
-      let d: ReturnType<typeof decide>;
-      try {
-        d = decide(t, conditions, cfg.policy, now, undefined, false, cost);
-      } catch (e) {
-        // One record the rules cannot read must not stop every other job.
-        d = { action: 'fail', reason: { code: 'INTERNAL', message: `could not decide: ${(e as Error)?.message ?? String(e)}` } };
-      }
-      if (d.action === 'run') {
-        candidates.push(t);
-      } else if (d.action === 'wait') {
-        const switched = d.switchPreferences && d.switchPreferences !== t.preferences ? d.switchPreferences : undefined;
-        if (switched) this.log.info({ id: t.id, from: t.preferences, to: switched }, 'preferences switched by policy');
-        // A cost hold that ends by itself (a window opens, a new day starts) is when to try next.
-        const until = d.until !== undefined && (t.nextAttemptAt === null || Date.parse(t.nextAttemptAt) < d.until) ? isoAt(d.until, 'window') : undefined;
-        if (switched || until || t.state !== 'waiting' || !sameReasons(t.reasons, d.reasons)) {
-          const change: Partial<Job> = { reasons: d.reasons }; // no conditional spreads: V8's slow copy, per job
-          if (switched) change.preferences = switched;
-          if (until) change.nextAttemptAt = until;
-          changes.push({ id: t.id, change, event: 'hold', durable: Boolean(switched) });
-        }
-        const next = until ?? t.nextAttemptAt;
-        if (next) nextWake = Math.min(nextWake, Date.parse(next));
-      } else {
-        changes.push({ id: t.id, change: { reasons: [], nextAttemptAt: null, error: { code: d.reason.code, message: d.reason.message } }, event: 'fail', durable: true });
-      }
-    }
-
-    const free = cfg.policy.concurrency - this.active.size;
-    for (const [id, a] of this.active) {
-      const t = this.deps.queue.get(id);
-      if (!t || a.cause) continue;
-      const d = decide(t, conditions, cfg.policy, now, a.stats, candidates.length > Math.max(0, free), cost);
-      if (d.action === 'wait') {
-        if (d.reasons.some((r) => r.code === 'window-exhausted')) this.yielded.add(id);
-        if (d.switchPreferences) changes.push({ id, change: { preferences: d.switchPreferences }, durable: true });
-        this.stop(id, { by: 'policy', reasons: d.reasons, until: d.until });
-      } else if (d.action === 'fail') {
-        this.stop(id, { by: 'policy', reasons: [d.reason], fail: d.reason });
-      }
-    }
+    this.contended = candidates.length > Math.max(0, cfg.policy.concurrency - this.active.size);
+    this.reviewActive(cfg, conditions, now, cost, changes);
 
     candidates.sort((a, b) => {
       const ya = this.yielded.has(a.id) ? 1 : 0;
@@ -274,9 +244,25 @@ export class Scheduler {
       const t = this.deps.queue.get(id);
       if (t?.state === 'running') this.begin(t);
     }
-    this.arm(Math.min(nextWake, cost?.wakeAt() ?? Infinity), now);
+    this.clock.passAt(Math.min(nextWake, cost?.wakeAt() ?? Infinity), now);
     this.probe.next(this.deps.queue.all());
     return changes.length;
+  }
+
+  /** Stops the running jobs the rules no longer allow (rate window, caps with their live bytes, windows). */
+  private reviewActive(cfg: Config, conditions: Conditions, now: number, cost: CostContext | undefined, changes: Change[]): void {
+    for (const [id, a] of this.active) {
+      const t = this.deps.queue.get(id);
+      if (!t || a.cause) continue;
+      const d = decide(t, conditions, cfg.policy, now, a.stats, this.contended, cost);
+      if (d.action === 'wait') {
+        if (d.reasons.some((r) => r.code === 'window-exhausted')) this.yielded.add(id);
+        if (d.switchPreferences) changes.push({ id, change: { preferences: d.switchPreferences }, durable: true });
+        this.stop(id, { by: 'policy', reasons: d.reasons, until: d.until });
+      } else if (d.action === 'fail') {
+        this.stop(id, { by: 'policy', reasons: [d.reason], fail: d.reason });
+      }
+    }
   }
 
   private begin(t: Job): void {
@@ -287,6 +273,7 @@ export class Scheduler {
     const progress = new ProgressTracker(t.bytesTransferred, cfg.transfers, this.now);
     const entry: Active = { abort, cause: null, stats, progress, done: Promise.resolve(), live: null };
     this.active.set(t.id, entry);
+    this.clock.reviewing(true);
     this.log.info({ id: t.id, kind: t.kind, url: redactUrl(t.url), attempt: t.attempts }, 'attempt started');
     const mine = () => this.active.get(t.id) === entry;
     const cb: AttemptCallbacks = {
@@ -339,6 +326,7 @@ export class Scheduler {
 
   private settle(id: string, a: Active, r: AttemptResult<DeviceSyncResult | undefined>): void {
     this.active.delete(id);
+    this.clock.reviewing(this.active.size > 0);
     const cur = this.deps.queue.get(id);
     if (!cur) return; // removed meanwhile
     // What the runner last reported counts for outcomes that carry no byte count (a failed check).
@@ -375,16 +363,6 @@ export class Scheduler {
     } catch (e) {
       this.log.warn({ id: t.id, err: (e as Error).message }, 'could not remove partial data');
     }
-  }
-
-  private arm(nextWake: number, now: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    let wait = nextWake - now;
-    if (this.active.size > 0) wait = Math.min(wait, TICK_MS); // rate window, execution window
-    if (!Number.isFinite(wait)) return;
-    this.timer = setTimeout(() => this.reconcile(), Math.max(10, Math.min(wait, 2 ** 31 - 1)));
-    this.timer.unref();
   }
 
   private mustGet(id: string): Job {

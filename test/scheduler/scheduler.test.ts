@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { defaultConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -183,6 +183,35 @@ describe('Scheduler', () => {
     await waitFor(() => store.get('grow')!.state === 'waiting', 2000, 'switch');
     expect(store.get('grow')!.preferences).toBe('allowBattery');
     expect(store.get('grow')!.reasons[0]!.message).toMatch(/48 MB/);
+  });
+
+  it('while a transfer runs, reviews only it every second: a slow one is stopped and the next starts; queued jobs are not decided again meanwhile', async () => {
+    let clock = Date.parse('2026-11-27T10:00:00Z');
+    cfg.policy.concurrency = 1;
+    for (const id of ['a', 'c']) store.insert(record(id, 'x', { totalBytes: 10 * 1024 * 1024 }), limits);
+    const log = pino({ level: 'silent' });
+    const queue = new JobQueue({ store, config: () => cfg, log });
+    sched = new Scheduler({ queue, conditions: cond, runners: { http: runner }, config: () => cfg, log, now: () => clock });
+    sched.start();
+    expect(runner.live()).toEqual(['a']);
+    expect(store.get('c')).toMatchObject({ state: 'waiting', reasons: [expect.objectContaining({ code: 'concurrency-limit' })] });
+    // A full pass reads every job (queue.all()); the review reads only the running ones.
+    const all = vi.spyOn(queue, 'all');
+    const reasonsOfA: string[] = [];
+    queue.subscribe((e) => {
+      if (e.job.id === 'a') reasonsOfA.push(...e.job.reasons.map((r) => r.code));
+    });
+    clock += 30_000;
+    runner.calls[0]!.cb.onProgress(1 << 20, 10 * 1024 * 1024); // fast enough so far
+    await new Promise((r) => setTimeout(r, 2300));
+    expect(all).not.toHaveBeenCalled();
+    expect(runner.live()).toEqual(['a']);
+    // 100 bytes over the next 61 s: under the floor for a whole window.
+    clock += 61_000;
+    runner.calls[0]!.cb.onProgress((1 << 20) + 100, 10 * 1024 * 1024);
+    await waitFor(() => store.get('a')!.state === 'waiting', 3000, 'the review to stop the slow transfer');
+    expect(reasonsOfA).toContain('slow-transfer'); // then it waits out a back-off
+    await waitFor(() => runner.live().includes('c'), 2000, 'c to start');
   });
 
   it('asks the server for the size of a download held as unknown-size, once, and lets the size caps decide', async () => {
