@@ -1,8 +1,8 @@
 // Runs the real ferryd (built dist/, embedded defaults apart from its paths) on a state dir and
 // transfers root on a real disk, queues through its socket and waits for transfers through its SSE
-// stream; reads its CPU (utime+stime of every thread, /proc/PID/stat) and RSS from /proc.
+// stream; reads its CPU (run time of every thread, /proc/PID/task/*/schedstat) and RSS from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { FERRYD_NODE_FLAGS } from '../../src/cli/node-flags.js';
@@ -11,11 +11,47 @@ import { apiCall, FERRYD, type ApiAnswer } from '../../test/support/agent.js';
 
 const TICK_S = 1 / 100; // USER_HZ on Linux
 
+/** utime+stime of the whole process (dead threads included), in 10 ms ticks: coarse. */
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 (utime, stime) are the 12th and 13th after the comm field.
   return (Number(f[11]) + Number(f[12])) * TICK_S;
+}
+
+/** Run time of each live thread in ns (/proc/PID/task/TID/schedstat, first field). */
+function threadTimes(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU a process spends from now on, to the nanosecond: the sum over its threads' run times. At 2 MiB/s a
+ * transfer costs ferry ~15 ticks and curl ~8, so tick counts alone would move a ratio by 10 %. A thread
+ * that ends in between takes its time with it: then the tick count of the whole process is used instead.
+ */
+export function cpuMeter(pid: number): { seconds(): number; precise(): boolean } {
+  const before = threadTimes(pid);
+  const ticks0 = cpuSeconds(pid);
+  let exact = true;
+  return {
+    seconds() {
+      const after = threadTimes(pid);
+      exact = [...before.keys()].every((tid) => after.has(tid));
+      if (!exact) return cpuSeconds(pid) - ticks0;
+      let ns = 0;
+      for (const [tid, t] of after) ns += t - (before.get(tid) ?? 0);
+      return ns / 1e9;
+    },
+    precise: () => exact,
+  };
 }
 
 export function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
@@ -42,6 +78,8 @@ export class Ferryd {
   constructor(
     readonly dir: string,
     private readonly extra: Record<string, unknown> = {},
+    /** Another build's ferryd.js, for an A/B of two trees in one run. */
+    private readonly binary: string = FERRYD,
   ) {
     this.socket = join(dir, 'ferry.sock');
     this.root = join(dir, 'transfers');
@@ -54,12 +92,12 @@ export class Ferryd {
   }
 
   async start(nodeArgs: string[] = []): Promise<void> {
-    if (!existsSync(FERRYD)) throw new Error(`${FERRYD} missing: run "npm run build" first`);
+    if (!existsSync(this.binary)) throw new Error(`${this.binary} missing: run "npm run build" first`);
     const config = join(this.dir, 'ferry.json');
     writeFileSync(config, JSON.stringify({ stateDir: join(this.dir, 'state'), transfersRoot: this.root, socket: { path: this.socket }, ...this.extra }));
     // Its log goes to a file, as to journald: not through a pipe this process would have to drain.
     const log = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [...FERRYD_NODE_FLAGS, ...nodeArgs, FERRYD, '--config', config], { stdio: ['ignore', log, log] });
+    this.child = spawn(process.execPath, [...FERRYD_NODE_FLAGS, ...nodeArgs, this.binary, '--config', config], { stdio: ['ignore', log, log] });
     closeSync(log);
     for (let i = 0; ; i++) {
       if (this.child.exitCode !== null) throw new Error(`ferryd exited ${this.child.exitCode}: ${readFileSync(this.logFile, 'utf8').slice(-2000)}`);
