@@ -3,7 +3,7 @@
 // every tick (their rate window, caps as their bytes flow, execution windows). Everything else that can
 // change a decision is an event (a job added or settled, conditions, config) and triggers its own pass.
 // The review used to be a full pass a second: one running transfer then cost a decision for every queued
-// job each second, and at 2 MiB/s it was ~6 % of the agent's CPU with one job queued.
+// job each second (500 queued behind one 2 MiB/s download: 6.1 ms of CPU a second, 3.4 with the review).
 export class PassClock {
   private full: NodeJS.Timeout | null = null;
   private tick: NodeJS.Timeout | null = null;

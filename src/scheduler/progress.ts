@@ -1,9 +1,8 @@
 // Throttles what progress costs: a durable checkpoint about every `checkpointBytes` or `checkpointMs`
-// (never per chunk), and a `transfer` event at most once a second per job (an event serialises the job
-// for every stream: at 2 MiB/s, two a second were ~10 % of the agent's CPU). A checkpoint is an
-// fsynced SQLite commit on the main thread, which stalls the socket while it lasts; the row only
-// says how far the transfer got (a download resumes from its part file's size), so fast links
-// write it at most once a second.
+// (never per chunk), and a `transfer` event at most once a second per job (each event is serialised for
+// every open stream). A checkpoint is an fsynced SQLite commit on the main thread, which stalls the
+// socket while it lasts; the row only says how far the transfer got (a download resumes from its part
+// file's size), so fast links write it at most once a second.
 export interface CheckpointConfig {
   checkpointBytes: number;
   checkpointMs: number;
