@@ -1,7 +1,8 @@
 // CPU per byte, throughput, memory and bytes re-sent after a SIGKILL of the REAL ferryd (built dist/,
 // default config, state and transfers on a real disk under /var/tmp), queued over its socket, against
 // curl in the same run with alternating rounds, on a private nginx (full speed and limit_rate) and a tus
-// server on loopback. Prints ratios against the issue-10 targets.
+// server on loopback, and over a shaped link between two network namespaces (daemon/link.ts; root only).
+// Prints ratios against the issue-10 targets.
 // Usage: npm run build && npx tsx bench/daemon-http.ts [--quick] [--rounds N] [--only NAME,NAME]
 //        [--keep] (leave the work dir and ferryd.log) [--ferryd-args "--cpu-prof --cpu-prof-dir D"]
 //        [--strace DIR [--strace-args "-f -T -e trace=fsync"]] (default strace -c -f of each ferry round)
@@ -9,8 +10,9 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuMeter, Ferryd, resetPeak, rssMiB } from './daemon/ferryd.js';
+import { linkUnavailable, startLink, type Link } from './daemon/link.js';
 import { makeFile, startNginx, startTus, type Nginx, type TusServer } from './daemon/origin.js';
-import { curlDownload, curlPut, curlTus, median, q, sh, type Measure } from './daemon/peer.js';
+import { curlDownload, curlPut, curlTus, measureShell, median, q, sh, type Measure } from './daemon/peer.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(`--${name}`);
@@ -45,19 +47,21 @@ interface Ctx {
   ferryd: Ferryd;
   rows: Row[];
   notes: string[];
+  /** The link and a ferryd on its agent side, made by the first link case. */
+  link?: { link: Link; ferryd: Ferryd };
 }
 
 /** Measures one ferry transfer from enqueue to the final event; optionally under strace -c. */
-async function ferryRound(c: Ctx, tag: string, body: Record<string, unknown>): Promise<Measure & { peakMiB: number }> {
-  const pid = c.ferryd.pid;
+async function ferryRound(c: Ctx, tag: string, body: Record<string, unknown>, ferryd = c.ferryd): Promise<Measure & { peakMiB: number }> {
+  const pid = ferryd.pid;
   const strace = straceDir ? spawn('strace', [...straceArgs, '-p', String(pid), '-o', join(straceDir, `${tag.replace(/\W+/g, '-')}.txt`)], { stdio: 'ignore' }) : null;
   const straced = strace ? new Promise((r) => strace.once('exit', r)) : null;
   if (strace) await sleep(300);
   resetPeak(pid);
   const cpu = cpuMeter(pid);
   const t0 = performance.now();
-  const id = await c.ferryd.enqueue(body);
-  const t = await c.ferryd.done(id);
+  const id = await ferryd.enqueue(body);
+  const t = await ferryd.done(id);
   const wallS = (performance.now() - t0) / 1000;
   const cpuS = cpu.seconds();
   if (!cpu.precise()) c.notes.push(`${tag}: a ferryd thread ended during the round, its CPU is in 10 ms ticks`);
@@ -89,6 +93,43 @@ async function download(c: Ctx, name: string, rate: 'fast' | number, sizeMiB: nu
     for (const f of ['curl.bin', 'ferry.bin']) {
       if (statSync(join(c.ferryd.root, f)).size !== sizeMiB * MiB) throw new Error(`${name}: ${f} incomplete`);
       rmSync(join(c.ferryd.root, f));
+    }
+  }
+  c.rows.push(row);
+}
+
+/** Downloads over the shaped link (MTU 1500), ferryd and curl both on its agent side. */
+async function linkDownload(c: Ctx, name: string, mibps: number, sizeMiB: number): Promise<void> {
+  const why = linkUnavailable();
+  if (why) {
+    c.notes.push(`${name}: skipped, ${why}`);
+    return;
+  }
+  if (!c.link) {
+    const link = await startLink(c.work, c.www, 231);
+    const ferryd = new Ferryd(join(c.work, 'ferryd-link'), {}, undefined, link.agent);
+    try {
+      await ferryd.start(ferrydArgs);
+    } catch (e) {
+      link.stop();
+      throw e;
+    }
+    c.link = { link, ferryd };
+  }
+  const { link, ferryd } = c.link;
+  link.rate(mibps);
+  const url = `${link.base}d${sizeMiB}.bin`;
+  const row: Row = { name, ferry: [], curl: [], minTput: 0.97, maxCpu: 1.5 };
+  for (let i = 0; i < rounds; i++) {
+    const out = join(ferryd.root, 'curl.bin');
+    const pair = [
+      async () => row.curl.push(await measureShell(`${link.agent.join(' ')} curl -sS --fail -o ${q(out)} ${q(url)} && sync ${q(out)}`)),
+      async () => row.ferry.push(await ferryRound(c, `${name}-${i}`, { url, path: 'ferry.bin' }, ferryd)),
+    ];
+    for (const step of i % 2 ? pair.reverse() : pair) await step();
+    for (const f of ['curl.bin', 'ferry.bin']) {
+      if (statSync(join(ferryd.root, f)).size !== sizeMiB * MiB) throw new Error(`${name}: ${f} incomplete`);
+      rmSync(join(ferryd.root, f));
     }
   }
   c.rows.push(row);
@@ -209,6 +250,11 @@ async function main(): Promise<void> {
     cleanups.unshift(() => ferryd.kill('SIGTERM'));
     linkSync(join(www, `d${SIZES.fast}.bin`), join(ferryd.root, `src-${SIZES.fast}.bin`));
     const c: Ctx = { work, www, nginx, tus, ferryd, rows: [], notes: [] };
+    cleanups.unshift(async () => {
+      if (!c.link) return;
+      await c.link.ferryd.kill('SIGTERM');
+      c.link.link.stop();
+    });
     console.log(`work dir ${work}; ferryd pid ${ferryd.pid}; load average at start ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     const startCpu = cpuMeter(ferryd.pid);
     await sleep(8000);
@@ -230,6 +276,8 @@ async function main(): Promise<void> {
       [`download ${SIZES.fast} MiB loopback`, () => download(c, `download ${SIZES.fast} MiB loopback`, 'fast', SIZES.fast, 0.9)],
       [`download ${SIZES.r12} MiB 12 MiB/s`, () => download(c, `download ${SIZES.r12} MiB 12 MiB/s`, 12, SIZES.r12, 0.97)],
       [`download ${SIZES.r2} MiB 2 MiB/s`, () => download(c, `download ${SIZES.r2} MiB 2 MiB/s`, 2, SIZES.r2, 0.97)],
+      [`download ${SIZES.r12} MiB 12 MiB/s link`, () => linkDownload(c, `download ${SIZES.r12} MiB 12 MiB/s link`, 12, SIZES.r12)],
+      [`download ${SIZES.r2} MiB 2 MiB/s link`, () => linkDownload(c, `download ${SIZES.r2} MiB 2 MiB/s link`, 2, SIZES.r2)],
       [`upload PUT ${SIZES.fast} MiB loopback`, () => upload(c, `upload PUT ${SIZES.fast} MiB loopback`, 'put', SIZES.fast)],
       [`upload tus ${SIZES.fast} MiB loopback`, () => upload(c, `upload tus ${SIZES.fast} MiB loopback`, 'tus', SIZES.fast)],
       ['kill 6 MiB/s', () => killResend(c, '6 MiB/s', 6, SIZES.kill6)],

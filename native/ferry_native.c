@@ -1,7 +1,8 @@
 // ferry's only native code: the OS calls Node does not expose — SO_PEERCRED on a Unix socket fd
 // (who is the client), sd_notify (talk to systemd), and the *at() family used to open files relative
 // to a held directory without following symlinks (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, with an
-// O_NOFOLLOW walk where the kernel lacks openat2). Plain C on node_api.h, no libsystemd link, so the
+// O_NOFOLLOW walk where the kernel lacks openat2), and SO_RCVLOWAT on a download's socket (fewer wake-ups
+// per byte). Plain C on node_api.h, no libsystemd link, so the
 // addon builds anywhere the Node headers are; errors are thrown as Error{code, errno, syscall}.
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -439,6 +440,22 @@ static napi_value js_has_acl(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// setRcvLowat(fd, bytes): the kernel wakes a reader of this TCP socket only once `bytes` are queued (or
+// at EOF/error). Node has no setsockopt; the caller keeps `bytes` within what is still to come.
+static napi_value js_set_rcv_lowat(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd, bytes;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !arg_int(env, argv[0], &fd) ||
+      !arg_int(env, argv[1], &bytes) || bytes < 1) {
+    napi_throw_type_error(env, "EINVAL", "setRcvLowat(fd, bytes >= 1)");
+    return NULL;
+  }
+  int v = bytes;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) != 0) return throw_errno(env, errno, "setsockopt");
+  return NULL;
+}
+
 // userGroups(uid) -> [gid…] the account's groups (primary first, getgrouplist), or null when the uid
 // has no passwd entry. What a user could use on its own, looked up when the rights are checked.
 static napi_value js_user_groups(napi_env env, napi_callback_info info) {
@@ -496,7 +513,7 @@ NAPI_MODULE_INIT() {
   } fns[] = {
       {"openBeneath", js_open_beneath}, {"mkdirAt", js_mkdir_at}, {"renameAt", js_rename_at},
       {"unlinkAt", js_unlink_at},       {"statAt", js_stat_at},   {"fstatFd", js_fstat_fd},
-      {"hasAcl", js_has_acl},           {"userGroups", js_user_groups},
+      {"hasAcl", js_has_acl},           {"userGroups", js_user_groups}, {"setRcvLowat", js_set_rcv_lowat},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn) != napi_ok ||

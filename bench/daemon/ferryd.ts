@@ -80,6 +80,8 @@ export class Ferryd {
     private readonly extra: Record<string, unknown> = {},
     /** Another build's ferryd.js, for an A/B of two trees in one run. */
     private readonly binary: string = FERRYD,
+    /** A command that runs ferryd, e.g. `ip netns exec NS` for a namespace with a shaped link (it must exec). */
+    private readonly wrap: string[] = [],
   ) {
     this.socket = join(dir, 'ferry.sock');
     this.root = join(dir, 'transfers');
@@ -97,7 +99,9 @@ export class Ferryd {
     writeFileSync(config, JSON.stringify({ stateDir: join(this.dir, 'state'), transfersRoot: this.root, socket: { path: this.socket }, ...this.extra }));
     // Its log goes to a file, as to journald: not through a pipe this process would have to drain.
     const log = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [...FERRYD_NODE_FLAGS, ...nodeArgs, this.binary, '--config', config], { stdio: ['ignore', log, log] });
+    const argv = [process.execPath, ...FERRYD_NODE_FLAGS, ...nodeArgs, this.binary, '--config', config];
+    const [cmd, ...args] = [...this.wrap, ...argv];
+    this.child = spawn(cmd!, args, { stdio: ['ignore', log, log] });
     closeSync(log);
     for (let i = 0; ; i++) {
       if (this.child.exitCode !== null) throw new Error(`ferryd exited ${this.child.exitCode}: ${readFileSync(this.logFile, 'utf8').slice(-2000)}`);

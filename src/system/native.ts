@@ -1,5 +1,6 @@
 // Facade over ferry's N-API addon (build/Release/ferry_native.node): peer credentials of a Unix
-// socket, sd_notify, and the *at() calls behind held-directory opening (system/held-dir.ts). The addon is loaded on use, never at import, and every failure becomes a
+// socket, sd_notify, SO_RCVLOWAT (transfer/http1/wake-batching.ts), and the *at() calls behind held-directory
+// opening (system/held-dir.ts). The addon is loaded on use, never at import, and every failure becomes a
 // FerryError('INTERNAL') carrying the addon's Error{code, errno, syscall} as cause.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -45,6 +46,8 @@ export interface NativeAddon {
   hasAcl(fd: number): boolean;
   /** The account's groups (getgrouplist), null when the uid has no passwd entry. */
   userGroups(uid: number): number[] | null;
+  /** SO_RCVLOWAT: wake a reader of this TCP socket only once `bytes` (≥ 1) are queued, or at EOF. */
+  setRcvLowat(fd: number, bytes: number): void;
   readonly O_PATH: number;
 }
 

@@ -20,6 +20,7 @@ import { checkUrl, resolveInsideRoot } from './request-checks.js';
 import { baseHeaders, headerOf } from './request-headers.js';
 import { runPlainUpload } from './upload-plain.js';
 import { runTusUpload } from './upload-tus.js';
+import { loadNativeAddon } from '../system/native.js';
 
 export type { AttemptCallbacks, AttemptResult, EngineDeps } from './attempt.js';
 
@@ -39,6 +40,9 @@ function trustedCas(caFile: string | null): string[] | undefined {
   }
 }
 
+// Through the addon; where it cannot load, the batcher turns itself off and downloads read as before.
+const setRcvLowat = (fd: number, bytes: number): void => loadNativeAddon().setRcvLowat(fd, bytes);
+
 /** Throws CONFIG_INVALID when caFile cannot be read. */
 export function createEngine(deps: EngineDeps): Engine {
   const cfg = deps.transfers;
@@ -57,7 +61,7 @@ export function createEngine(deps: EngineDeps): Engine {
         }),
     ));
   const noProgressMs = cfg.noProgressTimeoutS * 1000;
-  const http1 = new Http1Client({ connectTimeoutMs: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}) });
+  const http1 = new Http1Client({ connectTimeoutMs: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}), setRcvLowat });
   const download: SendOne<BodySource> = async (url, req) => {
     if (req.body) throw new FerryError('INTERNAL', 'a download request carries no body');
     return http1.request(url, { method: req.method, headers: req.headers, signal: req.signal });

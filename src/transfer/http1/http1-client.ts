@@ -11,11 +11,12 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { FerryError } from '../../errors.js';
 import { ResponseParser, type ResponseHeaders } from './response-parser.js';
+import { MAX_BATCH, TLS_RECORD_MARGIN, WakeBatcher } from './wake-batching.js';
 
 // Heads, and bodies whose consumer lends no buffer of its own.
 const READ_BUFFER = 64 * 1024;
 // A read into the consumer's buffer (the part writer's ring): larger reads, fewer wake-ups per byte.
-const LENT_READ = 256 * 1024;
+const LENT_READ = MAX_BATCH;
 export const MAX_HEAD_BYTES = 32 * 1024;
 /** An idle connection is closed after this long (servers commonly keep them 5–75 s). */
 const IDLE_MS = 4000;
@@ -28,6 +29,10 @@ export interface Http1Options {
   maxHeadBytes?: number;
   /** Keep connections for the next GET to the same origin (default true). */
   keepAlive?: boolean;
+  /** SO_RCVLOWAT on a socket (the native addon): bodies on a slow link are read in batches (wake-batching.ts). */
+  setRcvLowat?: (fd: number, bytes: number) => void;
+  /** The batcher's fallback delay (wake-batching.ts LATE_MS); tests set it long so a missed wake-up hangs. */
+  batchLateMs?: number;
 }
 
 export interface Http1Request {
@@ -286,12 +291,17 @@ export class Http1Client {
       let answered = false;
       let reusable = false;
       let gotBytes = false;
+      let batcher: WakeBatcher | null = null;
       const parser = new ResponseParser(
         {
           onHead: (h) => {
             answered = true;
             reusable = keepAlive && h.reusable;
-            body = new Body(socket, () => this.finished(conn, exchange, reusable));
+            body = new Body(socket, () => {
+              batcher?.reset();
+              this.finished(conn, exchange, reusable);
+            });
+            batcher = this.batcher(socket, url);
             resolve({ statusCode: h.statusCode, headers: h.headers, body });
           },
           onBody: (buf, start, end) => body!.push(buf, start, end),
@@ -307,6 +317,7 @@ export class Http1Client {
           gotBytes = true;
           try {
             parser.execute(buf, 0, n);
+            batcher?.onRead(n, parser.lengthLeft);
             if (parser.leftover) socket.destroy(); // more than the answer: the connection is out of step, never kept
           } catch (e) {
             socket.destroy(e as Error);
@@ -320,6 +331,7 @@ export class Http1Client {
           }
         },
         closed: (err) => {
+          batcher?.stop();
           req.signal.removeEventListener('abort', onAbort);
           // A kept connection the server had closed: nothing of an answer came, so the request is sent again.
           if (!answered && reused && !gotBytes && !req.signal.aborted) return reject(new StaleConnection());
@@ -337,6 +349,21 @@ export class Http1Client {
         socket.resume();
         send();
       } else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', send);
+    });
+  }
+
+  private batcher(socket: net.Socket, url: URL): WakeBatcher | null {
+    const set = this.opts.setRcvLowat;
+    if (!set) return null;
+    return new WakeBatcher({
+      // The descriptor is looked up on each use: none once the socket is destroyed.
+      apply: (bytes) => {
+        const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+        if (socket.destroyed || fd === undefined || fd < 0) throw new FerryError('INTERNAL', 'socket has no descriptor');
+        set(fd, bytes);
+      },
+      margin: url.protocol === 'https:' ? TLS_RECORD_MARGIN : 0,
+      ...(this.opts.batchLateMs !== undefined ? { lateMs: this.opts.batchLateMs } : {}),
     });
   }
 

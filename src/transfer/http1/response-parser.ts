@@ -60,6 +60,11 @@ export class ResponseParser {
     return this.state === 'done';
   }
 
+  /** Bytes still to come of a Content-Length body; null for any other framing, or before the body. */
+  get lengthLeft(): number | null {
+    return this.state === 'length' ? this.remaining : null;
+  }
+
   /** Bytes came after the complete response (a server out of step): its connection must not be reused. */
   leftover = false;
 

@@ -1,0 +1,68 @@
+// A link, not loopback: nginx in one network namespace, ferryd and curl in another, joined by a veth
+// pair (MTU 1500) whose origin side is shaped by tc tbf. Data arrives as a modem or NIC delivers it, in
+// segments of ~1448 bytes, which is what a reader's wake-ups per byte depend on; nginx's limit_rate on
+// loopback sends 64 KiB segments in bursts instead. Root only (ip netns); namespaces made here, never
+// the host's links (test/faults/netns-link.ts).
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeNetnsLink, netnsUnavailable } from '../../test/faults/netns-link.js';
+
+const NGINX = '/usr/sbin/nginx';
+const PORT = 8080;
+
+export interface Link {
+  /** `http://ORIGIN_IP:PORT/` serving the www folder. */
+  readonly base: string;
+  /** The prefix that runs a command on the agent's side (`ip netns exec NS`). */
+  readonly agent: string[];
+  /** Shapes the origin's egress to `mibps` MiB/s. */
+  rate(mibps: number): void;
+  stop(): void;
+}
+
+/** Why no link can be made here, or null. */
+export const linkUnavailable = (): string | null => netnsUnavailable();
+
+export async function startLink(work: string, www: string, subnet: number): Promise<Link> {
+  const dir = join(work, `link-${subnet}`);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o777);
+  const link = makeNetnsLink(subnet);
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 64; }
+http {
+  access_log off; sendfile on; tcp_nopush on; types { } default_type application/octet-stream;
+  client_body_temp_path ${dir}/t1; proxy_temp_path ${dir}/t2; fastcgi_temp_path ${dir}/t3; uwsgi_temp_path ${dir}/t4; scgi_temp_path ${dir}/t5;
+  server { listen ${link.originIp}:${PORT}; location / { alias ${www}/; } }
+}
+`);
+  const proc = spawn('ip', ['netns', 'exec', link.originNs, NGINX, '-c', conf, '-p', dir], { stdio: 'inherit' });
+  const base = `http://${link.originIp}:${PORT}/`;
+  const agent = link.exec(link.agentNs);
+  for (let i = 0; ; i++) {
+    try {
+      execFileSync(agent[0]!, [...agent.slice(1), 'curl', '-sS', '-o', '/dev/null', '--max-time', '2', base], { stdio: 'pipe' });
+      break;
+    } catch (e) {
+      if (i > 50) {
+        proc.kill('SIGTERM');
+        link.destroy();
+        throw new Error(`nginx in ${link.originNs} did not answer: ${String(e)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    base,
+    agent,
+    rate: (mibps) => link.qdisc('origin', `tbf rate ${mibps}mibps burst 16kb latency 400ms`),
+    stop: () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      // nginx must be gone before its namespace is.
+      execFileSync('sleep', ['0.3']);
+      link.destroy();
+    },
+  };
+}
