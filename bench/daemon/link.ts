@@ -16,7 +16,9 @@ export interface Link {
   readonly base: string;
   /** The prefix that runs a command on the agent's side (`ip netns exec NS`). */
   readonly agent: string[];
-  /** Shapes the origin's egress to `mibps` MiB/s. */
+  /** Where nginx stores PUT bodies (`${base}up/NAME`). */
+  readonly upDir: string;
+  /** Shapes both directions to `mibps` MiB/s. */
   rate(mibps: number): void;
   stop(): void;
 }
@@ -26,8 +28,9 @@ export const linkUnavailable = (): string | null => netnsUnavailable();
 
 export async function startLink(work: string, www: string, subnet: number): Promise<Link> {
   const dir = join(work, `link-${subnet}`);
-  mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o777);
+  const upDir = join(dir, 'up');
+  mkdirSync(upDir, { recursive: true });
+  for (const d of [dir, upDir]) chmodSync(d, 0o777); // nginx's worker runs unprivileged
   const link = makeNetnsLink(subnet);
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
@@ -35,7 +38,11 @@ events { worker_connections 64; }
 http {
   access_log off; sendfile on; tcp_nopush on; types { } default_type application/octet-stream;
   client_body_temp_path ${dir}/t1; proxy_temp_path ${dir}/t2; fastcgi_temp_path ${dir}/t3; uwsgi_temp_path ${dir}/t4; scgi_temp_path ${dir}/t5;
-  server { listen ${link.originIp}:${PORT}; location / { alias ${www}/; } }
+  server {
+    listen ${link.originIp}:${PORT};
+    location / { alias ${www}/; }
+    location /up/ { alias ${upDir}/; dav_methods PUT; client_max_body_size 0; client_body_buffer_size 1m; }
+  }
 }
 `);
   const proc = spawn('ip', ['netns', 'exec', link.originNs, NGINX, '-c', conf, '-p', dir], { stdio: 'inherit' });
@@ -57,7 +64,10 @@ http {
   return {
     base,
     agent,
-    rate: (mibps) => link.qdisc('origin', `tbf rate ${mibps}mibps burst 16kb latency 400ms`),
+    upDir,
+    rate: (mibps) => {
+      for (const side of ['origin', 'agent'] as const) link.qdisc(side, `tbf rate ${mibps}mibps burst 16kb latency 400ms`);
+    },
     stop: () => {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       // nginx must be gone before its namespace is.
