@@ -98,6 +98,23 @@ export function getPeerCred(socket: Socket, addon: NativeAddon = loadNativeAddon
 }
 
 /**
+ * SO_RCVLOWAT on a connected TCP socket: its reader is woken only once `bytes` (>= 1) are queued, or at
+ * EOF (transfer/http1/wake-batching.ts). Throws FerryError('INTERNAL') when the socket has no descriptor
+ * (closed) or the call fails.
+ */
+export function setRcvLowat(socket: Socket, bytes: number, loadAddon: () => NativeAddon = loadNativeAddon): void {
+  const fd = socket.destroyed ? undefined : socketFd(socket);
+  if (fd === undefined) throw new FerryError('INTERNAL', 'cannot set SO_RCVLOWAT: socket has no file descriptor (closed)');
+  const addon = loadAddon();
+  try {
+    addon.setRcvLowat(fd, bytes);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new FerryError('INTERNAL', `cannot set SO_RCVLOWAT: ${why}`, { cause: e });
+  }
+}
+
+/**
  * The descriptor of a connected socket. Node has no public accessor for an accepted connection's fd;
  * it keeps it on the internal handle (`_handle.fd`, a number on Unix), read here without trusting its type.
  */

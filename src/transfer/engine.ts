@@ -20,7 +20,7 @@ import { checkUrl, resolveInsideRoot } from './request-checks.js';
 import { baseHeaders, headerOf } from './request-headers.js';
 import { runPlainUpload } from './upload-plain.js';
 import { runTusUpload } from './upload-tus.js';
-import { loadNativeAddon } from '../system/native.js';
+import { setRcvLowat } from '../system/native.js';
 
 export type { AttemptCallbacks, AttemptResult, EngineDeps } from './attempt.js';
 
@@ -39,9 +39,6 @@ function trustedCas(caFile: string | null): string[] | undefined {
     throw new FerryError('CONFIG_INVALID', `cannot read transfers.caFile: ${(e as Error).message}`, { field: 'transfers.caFile', cause: e });
   }
 }
-
-// Through the addon; where it cannot load, the batcher turns itself off and downloads read as before.
-const setRcvLowat = (fd: number, bytes: number): void => loadNativeAddon().setRcvLowat(fd, bytes);
 
 /** Throws CONFIG_INVALID when caFile cannot be read. */
 export function createEngine(deps: EngineDeps): Engine {

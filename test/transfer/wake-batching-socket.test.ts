@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Http1Client } from '../../src/transfer/http1/http1-client.js';
 import { MIN_BATCH } from '../../src/transfer/http1/wake-batching.js';
-import { loadNativeAddon } from '../../src/system/native.js';
+import { setRcvLowat } from '../../src/system/native.js';
 import { makeTestCerts, type TestCerts } from '../support/tls-certs.js';
 
 const KiB = 1024;
@@ -47,14 +47,13 @@ async function pacedOrigin(secure: boolean): Promise<string> {
 
 function client(lateMs: number) {
   const calls: number[] = [];
-  const native = loadNativeAddon();
   const c = new Http1Client({
     connectTimeoutMs: 5000,
     ca: [readFileSync(certs.caFile, 'utf8')],
     batchLateMs: lateMs,
-    setRcvLowat: (fd, bytes) => {
+    setRcvLowat: (socket, bytes) => {
       calls.push(bytes);
-      native.setRcvLowat(fd, bytes);
+      setRcvLowat(socket, bytes);
     },
   });
   return { c, calls };

@@ -29,8 +29,9 @@ export interface Http1Options {
   maxHeadBytes?: number;
   /** Keep connections for the next GET to the same origin (default true). */
   keepAlive?: boolean;
-  /** SO_RCVLOWAT on a socket (the native addon): bodies on a slow link are read in batches (wake-batching.ts). */
-  setRcvLowat?: (fd: number, bytes: number) => void;
+  /** SO_RCVLOWAT on a socket (system/native.ts, the addon): bodies on a slow link are read in batches
+   * (wake-batching.ts). A throw (no descriptor, no addon) turns batching off for that socket. */
+  setRcvLowat?: (socket: net.Socket, bytes: number) => void;
   /** The batcher's fallback delay (wake-batching.ts LATE_MS); tests set it long so a missed wake-up hangs. */
   batchLateMs?: number;
 }
@@ -356,12 +357,7 @@ export class Http1Client {
     const set = this.opts.setRcvLowat;
     if (!set) return null;
     return new WakeBatcher({
-      // The descriptor is looked up on each use: none once the socket is destroyed.
-      apply: (bytes) => {
-        const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-        if (socket.destroyed || fd === undefined || fd < 0) throw new FerryError('INTERNAL', 'socket has no descriptor');
-        set(fd, bytes);
-      },
+      apply: (bytes) => set(socket, bytes),
       margin: url.protocol === 'https:' ? TLS_RECORD_MARGIN : 0,
       ...(this.opts.batchLateMs !== undefined ? { lateMs: this.opts.batchLateMs } : {}),
     });
