@@ -48,7 +48,8 @@ FERRY_BUNDLE_SOURCEMAP=0 node scripts/bundle-ferryd.mjs "$W/dist" || die "bundli
 # 2. The tree.
 rm -rf "$R"
 install -d "$L/build/Release" "$R/DEBIAN"
-(cd "$W/dist" && find . -name '*.js' | cpio -pdm --quiet "$L/dist")
+# The bundle's nameless package.json files ({"type":"module"}) go too: they end Node's walk up from each module.
+(cd "$W/dist" && find . \( -name '*.js' -o -name package.json \) | cpio -pdm --quiet "$L/dist")
 install -m644 "$ADDON" "$L/$ADDON"
 node -e 'const p=require("./package.json");for(const k of ["devDependencies","scripts","allowScripts"])delete p[k];process.stdout.write(JSON.stringify(p,null,2)+"\n")' > "$L/package.json"
 node "$P/runtime-modules.mjs" . > "$W/modules.txt"

@@ -25,11 +25,18 @@ await build({
   logLevel: 'warning',
   // Code is escaped to ASCII (esbuild's default, stated): see the comment pass below.
   charset: 'ascii',
-  // Packages with native code, large ones loaded only when used (D-Bus, MQTT, uploads, devices), and
-  // pino (CommonJS: bundling it saved nothing measurable and would need a require() shim).
+  // CommonJS packages in the bundle (pino, better-sqlite3's JavaScript) require Node's modules through this,
+  // made on a chunk's first require only: each one made costs the path work the notes below count.
+  banner: {
+    js: "import { createRequire as __ferryCreateRequire } from 'node:module'; let __ferryRequire; const require = (id) => (__ferryRequire ??= __ferryCreateRequire(import.meta.url))(id);",
+  },
+  // Native addons and what finds them (better-sqlite3's addon is named by queue/open-db.ts), and large
+  // packages loaded only when used (D-Bus, MQTT, uploads, devices). pino and better-sqlite3's JavaScript are
+  // bundled: loading their ~40 files one by one from node_modules (Node's CommonJS path search) was enough
+  // for V8 to optimise its first function at start-up, which maps ~3.5 MiB of the optimising compiler's
+  // code into an idle agent (BENCHMARKS.md, "Idle RSS").
   external: [
-    'better-sqlite3',
-    'pino',
+    'bindings',
     'dbus-next',
     'mqtt',
     'undici',
@@ -39,6 +46,13 @@ await build({
     '@abandonware/*',
   ],
 });
+
+// Node finds a module's type ("module") in the nearest package.json, walking up from each module it loads and
+// converting a URL to a path at every step; one beside the modules ends the walk there. With the lazy require
+// above and pino and better-sqlite3 bundled, that path work at start-up fell from 171 conversions to 64, under
+// what makes V8 optimise its first function (BENCHMARKS.md, "Idle RSS"). These files have no name:
+// system/package-root.ts looks past them for the package's own.
+for (const dir of [outdir, join(outdir, 'bundle')]) writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
 
 // V8 keeps a script's source in memory, one byte per character, or two for the whole file once it holds a
 // single non-Latin-1 character. esbuild escapes code to ASCII but keeps comments in class bodies and object

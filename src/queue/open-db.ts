@@ -2,6 +2,7 @@
 // headers such as Authorization) and never crash-loops on a damaged or foreign file: one that cannot be
 // read as ferry's database is moved aside (`ferry.db.corrupt-<time>`) with one error line, and a new one starts.
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { FerryError } from '../errors.js';
@@ -43,9 +44,24 @@ function tighten(file: string, log: Logger | undefined): void {
   }
 }
 
+/**
+ * The addon's file, named instead of searched for: better-sqlite3's own search (the `bindings` package) tries a
+ * dozen paths, and that path work at start-up was enough for V8 to optimise its first function, which maps
+ * ~3.5 MiB of its optimising compiler's code into an idle agent (BENCHMARKS.md, "Idle RSS"). The ferryd bundle
+ * carries better-sqlite3's JavaScript, from where the search would not find the addon at all.
+ */
+function addonFile(): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    return undefined; // an unusual layout: better-sqlite3 searches as it always did
+  }
+}
+
 function openOnce(file: string, opts: OpenDbOptions): Db {
   tighten(file, opts.log);
-  const db = new Database(file);
+  const nativeBinding = addonFile();
+  const db = new Database(file, nativeBinding ? { nativeBinding } : {});
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');

@@ -11,10 +11,13 @@ import { FERRYD } from '../support/agent.js';
 const run = promisify(execFile);
 
 describe('the ferryd bundle', () => {
-  it('is what dist/src/cli/ferryd.js holds: TypeBox and ferry are inside, native packages outside', () => {
+  it('is what dist/src/cli/ferryd.js holds: TypeBox, pino, better-sqlite3\'s JavaScript and ferry inside, native addons outside', () => {
     const src = readFileSync(FERRYD, 'utf8');
     expect(src).not.toMatch(/from ["']\.\.\/main\.js["']/); // tsc's output would import main.js
     expect(src).not.toMatch(/from ["']@sinclair\/typebox/);
+    // Loaded one file at a time from node_modules, these two made V8 optimise at start-up (bundle-ferryd.mjs).
+    expect(src).not.toMatch(/from ["'](pino|better-sqlite3)["']/);
+    expect(src).toContain('SqliteError');
     // The chunks it imports statically, plus itself, are all an idle ferryd loads of ferry's code.
     const chunks = [...src.matchAll(/from ["']\.\/bundle\/([^"']+)["']/g)].map((m) => m[1]);
     expect(chunks.length).toBeGreaterThan(0);
@@ -23,7 +26,13 @@ describe('the ferryd bundle', () => {
     for (const f of [FERRYD, ...chunks.map((c) => join(dirname(FERRYD), 'bundle', c!))]) expect(readFileSync(f, 'latin1')).not.toMatch(/[^\x00-\x7f]/);
   });
 
-  it('reports the package version (found by walking up from the bundle)', async () => {
+  it('ends Node\'s package scope walk beside its modules with nameless package.json files', () => {
+    for (const dir of [dirname(FERRYD), join(dirname(FERRYD), 'bundle')]) {
+      expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toEqual({ type: 'module' });
+    }
+  });
+
+  it('reports the package version (found by walking up from the bundle, past the nameless package.json files)', async () => {
     const { stdout } = await run(process.execPath, [FERRYD, '--version']);
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     expect(stdout.trim()).toContain(pkg.version);
