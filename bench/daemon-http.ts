@@ -123,7 +123,7 @@ async function linkSide(c: Ctx, name: string): Promise<{ link: Link; ferryd: Fer
     throw e;
   }
   c.link = { link, ferryd };
-  // One-time costs (the transfer engine, undici) out of the measured rounds, as for the loopback ferryd.
+  // One-time costs (the transfer engine) out of the measured rounds, as for the loopback ferryd.
   await ferryRound(c, 'link warm-up', { url: `${link.base}warm.bin`, path: 'warm.bin' }, ferryd);
   await ferryRound(c, 'link warm-up upload', { url: `${link.base}up/warm.bin`, method: 'PUT', path: 'warm.bin' }, ferryd);
   return c.link;
@@ -300,12 +300,12 @@ async function main(): Promise<void> {
     await sleep(12000);
     c.notes.push(`ferryd CPU while idle (10-22 s after start, one event stream open): ${((idleCpu.seconds() / 12) * 1000).toFixed(2)} ms per s`);
     c.notes.push(`ferryd RSS idle (22 s after start, after V8's memory reducer): ${rssMiB(ferryd.pid).toFixed(1)} MiB (target <= 55: ${rssMiB(ferryd.pid) <= 55 ? 'ok' : 'MISS'})`);
-    // The first transfer loads the transfer engine, the first upload undici: one-time costs, measured apart.
+    // The first transfer loads the transfer engine: a one-time cost, measured apart (the first upload too).
     makeFile(join(www, 'warm.bin'), MiB);
     const warm = await ferryRound(c, 'warm-up', { url: `${nginx.base}/fast/warm.bin`, path: 'warm.bin' });
     c.notes.push(`first transfer (1 MiB download, loads the transfer engine): ${warm.wallS.toFixed(2)} s, ${warm.cpuS.toFixed(2)} CPU-s; RSS after it ${rssMiB(ferryd.pid).toFixed(1)} MiB`);
     const warmUp = await ferryRound(c, 'warm-up upload', { url: `${nginx.base}/up/warm.bin`, method: 'PUT', path: 'warm.bin' });
-    c.notes.push(`first upload (1 MiB PUT, loads undici): ${warmUp.wallS.toFixed(2)} s, ${warmUp.cpuS.toFixed(2)} CPU-s; RSS after it ${rssMiB(ferryd.pid).toFixed(1)} MiB`);
+    c.notes.push(`first upload (1 MiB PUT): ${warmUp.wallS.toFixed(2)} s, ${warmUp.cpuS.toFixed(2)} CPU-s; RSS after it ${rssMiB(ferryd.pid).toFixed(1)} MiB`);
     const cases: Array<[string, () => Promise<void>]> = [
       [`download ${SIZES.fast} MiB loopback`, () => download(c, `download ${SIZES.fast} MiB loopback`, 'fast', SIZES.fast, 0.9)],
       [`download ${SIZES.r12} MiB 12 MiB/s`, () => download(c, `download ${SIZES.r12} MiB 12 MiB/s`, 12, SIZES.r12, 0.97)],

@@ -18,7 +18,7 @@ if (typeof usb.nativeGetDevices !== 'function') throw new Error('usb/index.js ha
 const hci = require('@abandonware/bluetooth-hci-socket');
 if (typeof hci !== 'function') throw new Error('bluetooth-hci-socket exports no class');
 require('@abandonware/noble/with-custom-binding');
-for (const m of ['pino', 'undici', 'mqtt', 'dbus-next', 'cbor2', '@sinclair/typebox', 'serialport']) await import(require.resolve(m));
+for (const m of ['pino', 'mqtt', 'dbus-next', 'cbor2', '@sinclair/typebox', 'serialport']) await import(require.resolve(m));
 const native = await import(join(lib, 'dist/src/system/native.js'));
 if (Object.keys(native).length === 0) throw new Error('ferry_native facade exports nothing');
 console.log(`smoke: modules load on node ${process.version}`);

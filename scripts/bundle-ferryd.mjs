@@ -31,7 +31,7 @@ await build({
     js: "import { createRequire as __ferryCreateRequire } from 'node:module'; let __ferryRequire; const require = (id) => (__ferryRequire ??= __ferryCreateRequire(import.meta.url))(id);",
   },
   // Native addons and what finds them (better-sqlite3's addon is named by queue/open-db.ts), and large
-  // packages loaded only when used (D-Bus, MQTT, uploads, devices). pino and better-sqlite3's JavaScript are
+  // packages loaded only when used (D-Bus, MQTT, devices). pino and better-sqlite3's JavaScript are
   // bundled: loading their ~40 files one by one from node_modules (Node's CommonJS path search) was enough
   // for V8 to optimise its first function at start-up, which maps ~3.5 MiB of the optimising compiler's
   // code into an idle agent (BENCHMARKS.md, "Idle RSS").
@@ -39,7 +39,6 @@ await build({
     'bindings',
     'dbus-next',
     'mqtt',
-    'undici',
     'usb',
     'serialport',
     '@serialport/*',

@@ -170,7 +170,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     conditions = guarded;
 
 
-    // The HTTP engine (undici, ~20 MB resident) is loaded with the first transfer, so an idle gateway
+    // The HTTP engine is loaded with the first transfer, so an idle gateway
     // agent stays small; it is created once and kept.
     let engine: Promise<Engine> | null = null;
     const loadEngine = (): Promise<Engine> =>

@@ -2,7 +2,6 @@
 // callbacks and result are the model's (src/model/attempt.ts).
 import type { Logger } from '../log.js';
 import type { Config } from '../config/schema.js';
-import type { Dispatcher } from 'undici';
 import type { FileScope } from './file-scope.js';
 import type { Pacer, Throttle } from './throttle.js';
 import type { SendOne } from './follow-redirects.js';
@@ -21,10 +20,8 @@ export type { AttemptCallbacks, AttemptResult } from '../model/attempt.js';
 
 /** What a runner gets from the engine besides the transfer itself. */
 export interface RunContext {
-  /** Uploads' and probes' requests: undici, loaded on first use (an agent that only downloads never loads it). */
-  dispatcher: () => Promise<Dispatcher>;
-  /** Downloads' requests: the HTTP/1.1 client that reads into one reused buffer (http1/). */
-  download: SendOne<BodySource>;
+  /** Every request of an attempt: the engine's HTTP/1.1 client (http1/), connections kept across attempts. */
+  send: SendOne<BodySource>;
   transfers: Config['transfers'];
   now: () => number;
   /** Absolute local path, already checked to be inside the root (names, messages, never opened). */

@@ -116,7 +116,7 @@ async function downloadPass(
   }
   let res: FinalResponse<BodySource>;
   try {
-    res = await followRedirects(ctx.download, t.url, { method: t.method, headers }, {
+    res = await followRedirects(ctx.send, t.url, { method: t.method, headers }, {
       maxRedirects: ctx.transfers.maxRedirects,
       signal: ctl.signal,
       allowPrivate: ctx.transfers.allowPrivateRedirects,

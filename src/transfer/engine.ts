@@ -1,11 +1,11 @@
 // The HTTP transfer engine: runs one attempt of a transfer (download, plain upload or tus upload)
-// and always resolves to an AttemptResult — it never throws for transfer problems. Downloads go
-// through ferry's own HTTP/1.1 client (http1/); uploads and size probes through one pooled undici
-// Agent, imported on first use: undici costs ~10 MiB of heap and ~0.2 CPU-s to load, which an agent
-// that only downloads never pays. TLS verification is always on; caFile adds a CA to the default roots.
+// and always resolves to an AttemptResult — it never throws for transfer problems. Every request
+// (downloads, uploads, tus, size probes) goes through ferry's own HTTP/1.1 client (http1/), one per
+// engine, which keeps connections for the next GET or HEAD to an origin. Uploads were on undici until
+// 2026-11-27: loading it cost ~15 MiB of RSS and ~0.2 CPU-s, and its uploads more CPU per byte
+// (BENCHMARKS.md). TLS verification is always on; caFile adds a CA to the default roots.
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import type { Dispatcher } from 'undici';
 import { FerryError, asFerryError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { HttpJob } from '../model/job.js';
@@ -13,7 +13,7 @@ import type { AttemptCallbacks, AttemptResult, EngineDeps, RunContext } from './
 import { createAttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { runDownload } from './download.js';
-import { requestFollowingRedirects, type SendOne } from './follow-redirects.js';
+import { followRedirects, type SendOne } from './follow-redirects.js';
 import { Http1Client, type BodySource } from './http1/http1-client.js';
 import { openScope, openSource, type FileScope } from './file-scope.js';
 import { checkUrl, resolveInsideRoot } from './request-checks.js';
@@ -46,23 +46,11 @@ export function createEngine(deps: EngineDeps): Engine {
   const now = deps.now ?? Date.now;
   const log = deps.log.child({ component: 'transfer' });
   const ca = trustedCas(cfg.caFile);
-  let agent: Promise<Dispatcher> | null = null;
-  const dispatcher = (): Promise<Dispatcher> =>
-    (agent ??= import('undici').then(
-      ({ Agent }) =>
-        new Agent({
-          connect: { timeout: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}) },
-          // Stalls are caught by our own no-progress watchdog, which also covers uploads.
-          headersTimeout: 0,
-          bodyTimeout: 0,
-        }),
-    ));
   const noProgressMs = cfg.noProgressTimeoutS * 1000;
+  // No response timeouts: stalls are caught by the attempt's no-progress watchdog, uploads included.
   const http1 = new Http1Client({ connectTimeoutMs: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}), setRcvLowat });
-  const download: SendOne<BodySource> = async (url, req) => {
-    if (req.body) throw new FerryError('INTERNAL', 'a download request carries no body');
-    return http1.request(url, { method: req.method, headers: req.headers, signal: req.signal });
-  };
+  const send: SendOne<BodySource> = (url, req) =>
+    http1.request(url, { method: req.method, headers: req.headers, signal: req.signal, ...(req.body ? { body: req.body() } : {}) });
 
   async function runAttempt(t: HttpJob, signal: AbortSignal, cb: AttemptCallbacks): Promise<AttemptResult> {
     const started = now();
@@ -89,7 +77,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     const ctl = createAttemptControl(signal, noProgressMs);
     const pace = deps.throttle?.pacer(t) ?? null;
-    const ctx: RunContext = { dispatcher, download, transfers: cfg, now, abs, scope, pace };
+    const ctx: RunContext = { send, transfers: cfg, now, abs, scope, pace };
     try {
       if (t.direction === 'download') return await runDownload(t, ctx, ctl, cb);
       return t.protocol === 'tus' ? await runTusUpload(t, ctx, ctl, cb) : await runPlainUpload(t, ctx, ctl, cb);
@@ -122,12 +110,12 @@ export function createEngine(deps: EngineDeps): Engine {
     const ctl = createAttemptControl(signal, noProgressMs);
     try {
       const follow = { maxRedirects: cfg.maxRedirects, signal: ctl.signal, allowPrivate: cfg.allowPrivateRedirects };
-      let res = await requestFollowingRedirects(await dispatcher(), t.url, { method: 'HEAD', headers: baseHeaders(t, cfg) }, follow);
+      let res = await followRedirects(send, t.url, { method: 'HEAD', headers: baseHeaders(t, cfg) }, follow);
       await res.body.dump().catch(() => undefined);
       if (res.statusCode === 405 || res.statusCode === 501) {
         // Some servers refuse HEAD; a one-byte range answers the same questions.
-        res = await requestFollowingRedirects(await dispatcher(), t.url, { method: 'GET', headers: { ...baseHeaders(t, cfg), range: 'bytes=0-0' } }, follow);
-        await res.body.destroy();
+        res = await followRedirects(send, t.url, { method: 'GET', headers: { ...baseHeaders(t, cfg), range: 'bytes=0-0' } }, follow);
+        res.body.destroy();
         if (res.statusCode === 206) {
           const total = /\/(\d+)$/.exec(headerOf(res.headers, 'content-range') ?? '');
           return { totalBytes: total ? Number(total[1]) : null, acceptsRanges: true };
@@ -153,7 +141,6 @@ export function createEngine(deps: EngineDeps): Engine {
     probe,
     close: async () => {
       http1.close();
-      await agent?.then((a) => a.close(), () => undefined);
     },
   };
 }

@@ -1,43 +1,29 @@
 // Sends one request and follows redirects by hand, so every hop is checked: at most `maxRedirects`,
 // no loops, never https -> http, only http(s) targets, no private addresses (origin-rules.ts), and
 // credentials never leak to another origin. A body is rebuilt per hop from the caller's descriptor.
-import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { FerryError } from '../errors.js';
+import type { RequestBody } from './http1/http1-client.js';
 import { checkNextPlace, crossOriginHeaders, type Resolve } from './origin-rules.js';
 
 export interface HopRequest {
   method: string;
   headers: Record<string, string>;
-  /** Builds the body anew for each hop (a stream can be read once); absent for bodiless requests. */
-  body?: () => Readable | AsyncIterable<Uint8Array>;
+  /** Builds the body anew for each hop (its chunks can be read once); absent for bodiless requests. */
+  body?: () => RequestBody;
 }
 
-export interface FinalResponse<B = Dispatcher.ResponseData['body']> {
+export interface FinalResponse<B> {
   url: URL;
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
   body: B;
 }
 
-/** Sends one request (one hop): undici's dispatcher, or the download path's own client (http1/). */
+/** Sends one request (one hop): the engine's HTTP/1.1 client (http1/), or a test's. */
 export type SendOne<B extends { dump(): Promise<void> }> = (
   url: URL,
   req: { method: string; headers: Record<string, string>; body: HopRequest['body'] | undefined; signal: AbortSignal },
 ) => Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: B }>;
-
-export function undiciSend(dispatcher: Dispatcher): SendOne<Dispatcher.ResponseData['body']> {
-  return (url, req) =>
-    dispatcher.request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: req.method as Dispatcher.HttpMethod,
-      headers: req.headers,
-      // undici writes async iterables itself (writeIterable, with backpressure); its types list only Readable.
-      body: req.body ? (req.body() as Readable) : null,
-      signal: req.signal,
-    });
-}
 
 export interface FollowOptions {
   maxRedirects: number;
@@ -50,7 +36,7 @@ export interface FollowOptions {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-function headerValue(h: FinalResponse['headers'], name: string): string | undefined {
+function headerValue(h: FinalResponse<unknown>['headers'], name: string): string | undefined {
   const v = h[name];
   return Array.isArray(v) ? v[0] : v;
 }
@@ -61,10 +47,6 @@ function withUrlCredentials(url: URL, headers: Record<string, string>): Record<s
   if (Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) return headers;
   const token = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
   return { ...headers, authorization: `Basic ${token}` };
-}
-
-export function requestFollowingRedirects(dispatcher: Dispatcher, startUrl: string, req: HopRequest, opts: FollowOptions): Promise<FinalResponse> {
-  return followRedirects(undiciSend(dispatcher), startUrl, req, opts);
 }
 
 export async function followRedirects<B extends { dump(): Promise<void> }>(

@@ -1,5 +1,5 @@
 // Request headers common to every attempt (client headers plus the configured User-Agent) and
-// reading a response header that undici may hand over as a list.
+// reading a response header that may come as a list (a repeated header).
 import type { Config } from '../config/schema.js';
 import type { HttpJob } from '../model/job.js';
 

@@ -5,8 +5,9 @@ import { FerryError } from '../errors.js';
 import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
-import { requestFollowingRedirects } from './follow-redirects.js';
+import { followRedirects } from './follow-redirects.js';
 import { baseHeaders } from './request-headers.js';
+import type { RequestBody } from './http1/http1-client.js';
 import { fileChunks, withSource, type Source } from './upload-source.js';
 
 export async function runPlainUpload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
@@ -16,21 +17,21 @@ export async function runPlainUpload(t: HttpJob, ctx: RunContext, ctl: AttemptCo
 async function send(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks, src: Source): Promise<AttemptResult> {
   const { size } = src;
   const headers = baseHeaders(t, ctx.transfers);
-  headers['content-length'] = String(size);
   if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/octet-stream';
   let sent = 0;
   cb.onProgress(0, size);
-  const body = (): AsyncIterable<Uint8Array> => {
+  const body = (): RequestBody => {
     sent = 0;
     // Every redirect hop re-reads the same descriptor from 0, never the path.
-    return fileChunks(src.file, 0, size, (n) => {
+    const chunks = fileChunks(src.file, 0, size, (n) => {
       sent += n;
       ctl.touch();
       cb.onProgress(sent, size);
     }, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
+    return { length: size, chunks };
   };
   try {
-    const res = await requestFollowingRedirects(await ctx.dispatcher(), t.url, { method: t.method, headers, body }, {
+    const res = await followRedirects(ctx.send, t.url, { method: t.method, headers, body }, {
       maxRedirects: ctx.transfers.maxRedirects,
       signal: ctl.signal,
       allowPrivate: ctx.transfers.allowPrivateRedirects,

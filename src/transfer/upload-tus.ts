@@ -9,7 +9,7 @@ import { FerryError } from '../errors.js';
 import type { AttemptCallbacks, AttemptResult, RunContext } from './attempt.js';
 import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes, type Failure } from './classify-failure.js';
-import { requestFollowingRedirects, type HopRequest } from './follow-redirects.js';
+import { followRedirects, type HopRequest } from './follow-redirects.js';
 import { checkNextPlace, crossOriginHeaders } from './origin-rules.js';
 import { baseHeaders, headerOf } from './request-headers.js';
 import { fileChunks, withSource, type Source } from './upload-source.js';
@@ -35,7 +35,7 @@ async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Atte
     const base = baseHeaders(t, ctx.transfers);
     const own = new URL(url).origin === creation.origin ? base : crossOriginHeaders(base);
     const headers = { ...own, ...req.headers, 'tus-resumable': TUS_VERSION };
-    const res = await requestFollowingRedirects(await ctx.dispatcher(), url, { ...req, headers }, { maxRedirects: ctx.transfers.maxRedirects, signal: ctl.signal, allowPrivate: rules.allowPrivate });
+    const res = await followRedirects(ctx.send, url, { ...req, headers }, { maxRedirects: ctx.transfers.maxRedirects, signal: ctl.signal, allowPrivate: rules.allowPrivate });
     await res.body.dump().catch(() => undefined);
     ctl.touch();
     return res;
@@ -56,7 +56,7 @@ async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Atte
     }
     if (uploadUrl === null) {
       const meta = `filename ${Buffer.from(path.basename(ctx.abs)).toString('base64')}`;
-      const res = await send(t.url, { method: 'POST', headers: { 'upload-length': String(size), 'upload-metadata': meta, 'content-length': '0' } });
+      const res = await send(t.url, { method: 'POST', headers: { 'upload-length': String(size), 'upload-metadata': meta } });
       const location = headerOf(res.headers, 'location');
       if (res.statusCode !== 201 || location === undefined) {
         if (res.statusCode >= 200 && res.statusCode < 300) throw new Stop({ outcome: 'failed', error: new FerryError('PROTOCOL_ERROR', `tus creation answered ${res.statusCode} without a Location`) });
@@ -82,13 +82,16 @@ async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Atte
         headers: {
           'content-type': 'application/offset+octet-stream',
           'upload-offset': String(start),
-          'content-length': String(size - start),
         },
-        body: () => fileChunks(src.file, start, size, (n) => {
-          sent += n;
-          ctl.touch();
-          cb.onProgress(start + sent, size);
-        }, ctx.pace && { pace: ctx.pace, signal: ctl.signal }),
+        body: () => {
+          sent = 0;
+          const chunks = fileChunks(src.file, start, size, (n) => {
+            sent += n;
+            ctl.touch();
+            cb.onProgress(start + sent, size);
+          }, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
+          return { length: size - start, chunks };
+        },
       });
       if (GONE.has(res.statusCode)) {
         cb.onResumeState({ tusUrl: undefined });

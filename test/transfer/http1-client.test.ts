@@ -1,4 +1,4 @@
-// The download path's HTTP/1.1 client against real sockets on loopback: raw TCP origins that answer
+// The engine's HTTP/1.1 client against real sockets on loopback: raw TCP origins that answer
 // exactly the bytes a test wants (hostile ones included). What matters here: the body is whole however
 // it arrives, a paused consumer stops the reads (the kernel holds the rest, not our memory), and every
 // failure is a FerryError or a system error the engine already classifies.
@@ -228,6 +228,97 @@ describe('HTTP/1.1 download client', () => {
       await new Promise((r) => setTimeout(r, 50));
       expect(c.idleConnections).toBe(0);
       c.close();
+    });
+  });
+
+  describe('request bodies (uploads)', () => {
+    const signal = () => new AbortController().signal;
+    async function* chunksOf(parts: Buffer[], taken?: (n: number) => void): AsyncGenerator<Uint8Array> {
+      for (const p of parts) {
+        yield p;
+        taken?.(p.length);
+      }
+    }
+    /** An origin that reads the head and `Content-Length` bytes of body, then answers `answer`. */
+    async function sink(answer: (head: string, body: Buffer) => string): Promise<string> {
+      return origin((s) => {
+        let buf = Buffer.alloc(0);
+        s.on('data', (d) => {
+          buf = Buffer.concat([buf, d]);
+          const end = buf.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const head = buf.subarray(0, end).toString('latin1');
+          const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+          if (buf.length - end - 4 < length) return;
+          s.end(answer(head, buf.subarray(end + 4, end + 4 + length)));
+        });
+      });
+    }
+    const put = (url: string, body?: { length: number; chunks: AsyncIterable<Uint8Array> }, method = 'PUT'): Promise<Http1Response> =>
+      http1Request(new URL(url), { method, headers: { 'Content-Length': '999' }, signal: signal(), ...(body ? { body } : {}) }, { connectTimeoutMs: 5000 });
+
+    it('frames the body by its length (not the caller\'s header), byte for byte; a bodiless POST says 0', async () => {
+      const parts = [randomBytes(3 * 1024 * 1024), randomBytes(10), randomBytes(700_000)];
+      const whole = Buffer.concat(parts);
+      let got: { head: string; body: Buffer } | null = null;
+      const url = await sink((head, body) => {
+        got = { head, body };
+        return 'HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n';
+      });
+      const res = await put(`${url}/up`, { length: whole.length, chunks: chunksOf(parts) });
+      expect(res.statusCode).toBe(201);
+      expect(got!.head).toContain(`content-length: ${whole.length}`);
+      expect(got!.head).not.toContain('999');
+      expect(got!.body.equals(whole)).toBe(true);
+
+      let head = '';
+      const url2 = await sink((h) => {
+        head = h;
+        return 'HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n';
+      });
+      expect((await put(`${url2}/tus`, undefined, 'POST')).statusCode).toBe(201);
+      expect(head.toLowerCase()).toContain('content-length: 0');
+    });
+
+    it('stops writing when the origin answers early, and leaves the source iterator returned', async () => {
+      let finished = false;
+      let taken = 0;
+      async function* endless(): AsyncGenerator<Uint8Array> {
+        try {
+          for (;;) {
+            yield Buffer.alloc(256 * 1024);
+            taken++;
+          }
+        } finally {
+          finished = true;
+        }
+      }
+      const url = await origin(async (s, req) => {
+        await req;
+        s.end('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      });
+      const res = await put(`${url}/big`, { length: 1024 * 1024 * 1024, chunks: endless() });
+      expect(res.statusCode).toBe(413);
+      await res.body.dump();
+      for (let i = 0; i < 100 && !finished; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(finished).toBe(true);
+      expect(taken).toBeLessThan(4096); // far from the 1 GiB it announced
+    });
+
+    it('closes the connection with LENGTH_MISMATCH when the body ends short (the source shrank), and carries a source error', async () => {
+      const url = await origin(() => undefined); // reads and never answers
+      const short = put(`${url}/short`, { length: 100, chunks: chunksOf([Buffer.alloc(60)]) });
+      const e = await short.then(() => null, (x: unknown) => x);
+      expect((e as { code?: string }).code).toBe('LENGTH_MISMATCH');
+      expect(failureFromError(e).outcome).toBe('retry');
+
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield Buffer.alloc(10);
+        throw Object.assign(new Error('read failed'), { code: 'EIO' });
+      }
+      const e2 = await put(`${url}/eio`, { length: 100, chunks: failing() }).then(() => null, (x: unknown) => x);
+      expect((e2 as { code?: string }).code).toBe('EIO');
+      expect(failureFromError(e2).error.code).toBe('IO_ERROR');
     });
   });
 });

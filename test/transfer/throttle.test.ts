@@ -58,7 +58,7 @@ describe('throttled engine', () => {
       expect(results.map((r) => r.outcome)).toEqual(['completed', 'completed', 'completed']);
       // 3 MiB at 1 MiB/s with a 0.5 s burst: about 2.5 s; unthrottled on loopback it is a few ms. Each of the
       // three may end on a chunk taken on credit (a debt nobody waits to pay: up to 256 KiB each), so the
-      // floor is (3 - 0.5 - 0.75) s; which one ends last depends on start order (undici loads on first use).
+      // floor is (3 - 0.5 - 0.75) s; which one ends last depends on start order.
       expect(s).toBeGreaterThan(1.75);
       expect(s).toBeLessThan(4.5);
       expect(counted.tx).toBe(2 * MiB);

@@ -1,9 +1,10 @@
-// The download path's HTTP/1.1 client: reads into one reused 64 KiB buffer per connection (`onread`), or
-// straight into memory the body's consumer lends (the part writer's ring: no copy), parses in place
-// (response-parser.ts), and hands each body chunk to the consumer as a view it takes at once. Measured
-// against undici's client on the same writer: about a quarter of the CPU per byte, the same as curl
-// (BENCHMARKS.md); undici allocates a fresh buffer per read, copies it into wasm memory and hops through a
-// stream. Uploads, tus and size probes stay on undici.
+// Ferry's HTTP/1.1 client, for every request the transfer engine sends (downloads, uploads, tus, size
+// probes): reads into one reused 64 KiB buffer per connection (`onread`), or straight into memory the body's
+// consumer lends (the part writer's ring: no copy), parses in place (response-parser.ts), and hands each body
+// chunk to the consumer as a view it takes at once. Measured against undici's client on the same writer:
+// about a quarter of the CPU per byte, the same as curl (BENCHMARKS.md); undici allocates a fresh buffer per
+// read, copies it into wasm memory and hops through a stream. A request body (an upload) is written chunk by
+// chunk with the socket's back-pressure, framed by its length.
 // Connections are kept for the next GET to the same origin (a queue of small files pays one TCP and TLS
 // handshake, not one each: on a metered link the handshake is kilobytes); a kept connection the server
 // closed meanwhile is replaced once, before any byte of an answer. TLS: always verified, configured CAs.
@@ -36,10 +37,17 @@ export interface Http1Options {
   batchLateMs?: number;
 }
 
+/** A request body of a known length: the chunks are written in order, each once the socket took the one before. */
+export interface RequestBody {
+  length: number;
+  chunks: AsyncIterable<Uint8Array>;
+}
+
 export interface Http1Request {
   method: string;
   headers: Record<string, string>;
   signal: AbortSignal;
+  body?: RequestBody;
 }
 
 /** A response body as the download pump reads it. */
@@ -71,12 +79,19 @@ const SAFE_FIELD = /^[\t\x20-\x7e\x80-\xff]*$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Framing is ours: a client's copy of these would contradict the request we send.
 const OWN_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'te']);
+// Methods whose bodiless requests carry no Content-Length; any other says 0 (nginx answers 411 to a POST without).
+const BODILESS = new Set(['GET', 'HEAD']);
 
 function requestHead(url: URL, req: Http1Request, keepAlive: boolean): string {
   if (!TOKEN.test(req.method)) throw new FerryError('BAD_REQUEST', `method ${JSON.stringify(req.method)}`);
   const target = `${url.pathname || '/'}${url.search}`;
   if (!/^[\x21-\x7e]+$/.test(target)) throw new FerryError('BAD_REQUEST', 'request target has characters that need encoding');
   let head = `${req.method} ${target} HTTP/1.1\r\nhost: ${url.host}\r\n${keepAlive ? '' : 'connection: close\r\n'}`;
+  const length = req.body?.length ?? (BODILESS.has(req.method) ? null : 0);
+  if (length !== null) {
+    if (!Number.isSafeInteger(length) || length < 0) throw new FerryError('INTERNAL', `request body length ${length}`);
+    head += `content-length: ${length}\r\n`;
+  }
   for (const [k, v] of Object.entries(req.headers)) {
     if (OWN_HEADERS.has(k.toLowerCase())) continue;
     if (!TOKEN.test(k) || !SAFE_FIELD.test(v)) throw new FerryError('BAD_REQUEST', `request header ${JSON.stringify(k)} cannot be sent`);
@@ -216,7 +231,7 @@ export class Http1Client {
 
   constructor(private readonly opts: Http1Options) {}
 
-  /** Sends one bodiless request and resolves with the final head; the body follows through `body`. */
+  /** Sends one request and resolves with the final head; the response body follows through `body`. */
   async request(url: URL, req: Http1Request): Promise<Http1Response> {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FerryError('BAD_REQUEST', `unsupported scheme ${url.protocol}`);
     // Only a request that may be sent twice rides a kept connection (its first try may meet a close).
@@ -345,7 +360,10 @@ export class Http1Client {
       };
       conn.current = exchange;
       req.signal.addEventListener('abort', onAbort, { once: true });
-      const send = (): void => void socket.write(head);
+      const send = (): void => {
+        socket.write(head);
+        if (req.body) void writeBody(socket, req.body);
+      };
       if (reused) {
         socket.resume();
         send();
@@ -400,6 +418,42 @@ export class Http1Client {
 }
 
 class StaleConnection extends Error {}
+
+/** Resolves once the socket drained its write queue, or closed. */
+function drained(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
+/**
+ * Writes a request body after its head, the next chunk asked for only once the socket took the last one (the
+ * source reuses its buffers on that promise: upload-source.ts). Stops when the connection ends first (an early
+ * answer, an abort): leaving the loop returns the iterator, which settles its read in flight. A body that
+ * ends short of or runs past its length, or whose source fails, closes the connection with that error.
+ */
+async function writeBody(socket: net.Socket, body: RequestBody): Promise<void> {
+  let written = 0;
+  try {
+    for await (const chunk of body.chunks) {
+      if (socket.destroyed) return;
+      written += chunk.length;
+      if (written > body.length) throw new FerryError('LENGTH_MISMATCH', `the request body ran past its ${body.length} bytes`);
+      if (!socket.write(chunk)) await drained(socket);
+    }
+    if (written < body.length && !socket.destroyed) {
+      throw new FerryError('LENGTH_MISMATCH', `the request body ended after ${written} of ${body.length} bytes (the source shrank)`);
+    }
+  } catch (e) {
+    socket.destroy(e instanceof Error ? e : new FerryError('INTERNAL', String(e)));
+  }
+}
 
 /** One request on a connection of its own, closed after it (tests; the engine keeps one client for all downloads). */
 export function http1Request(url: URL, req: Http1Request, opts: Http1Options): Promise<Http1Response> {

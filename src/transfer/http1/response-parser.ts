@@ -11,7 +11,7 @@ export interface ResponseHead {
   statusCode: number;
   /** HTTP/1.1 without `connection: close`, framed by length or chunks: the connection may carry another request after it. */
   reusable: boolean;
-  /** Lower-case names; a repeated header is a list, in order (as undici gives them). */
+  /** Lower-case names; a repeated header is a list, in order. */
   headers: ResponseHeaders;
 }
 
