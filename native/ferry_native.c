@@ -1,11 +1,13 @@
 // ferry's only native code: the OS calls Node does not expose — SO_PEERCRED on a Unix socket fd
 // (who is the client), sd_notify (talk to systemd), and the *at() family used to open files relative
 // to a held directory without following symlinks (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, with an
-// O_NOFOLLOW walk where the kernel lacks openat2), and SO_RCVLOWAT on a download's socket (fewer wake-ups
-// per byte). Plain C on node_api.h, no libsystemd link, so the
+// O_NOFOLLOW walk where the kernel lacks openat2), SO_RCVLOWAT on a download's socket (fewer wake-ups
+// per byte) and sendfile for an upload's body (no copy through JavaScript; on the thread pool, as a file
+// read can wait on the disk). Plain C on node_api.h, no libsystemd link, so the
 // addon builds anywhere the Node headers are; errors are thrown as Error{code, errno, syscall}.
 #define _GNU_SOURCE
 #include <node_api.h>
+#include <uv.h>
 
 #include <errno.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <grp.h>
 #include <linux/openat2.h>
 #include <pwd.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -32,9 +35,10 @@
     }                                                                          \
   } while (0)
 
-// Throws an Error carrying the errno as `errno` and a symbolic `code` where we know the name, the
-// way Node's own fs/net errors look, so the TypeScript side can wrap it once with the original as cause.
-static napi_value throw_errno(napi_env env, int err, const char* syscall) {
+// An Error carrying the errno as `errno` and a symbolic `code` where we know the name, the way Node's
+// own fs/net errors look, so the TypeScript side can wrap it once with the original as cause. NULL if
+// N-API itself failed.
+static napi_value errno_error(napi_env env, int err, const char* syscall) {
   const char* code = "EUNKNOWN";
   switch (err) {
     case EBADF: code = "EBADF"; break;
@@ -63,6 +67,13 @@ static napi_value throw_errno(napi_env env, int err, const char* syscall) {
     case EIO: code = "EIO"; break;
     case EDQUOT: code = "EDQUOT"; break;
     case ENXIO: code = "ENXIO"; break;
+    case EPIPE: code = "EPIPE"; break;
+    case ECONNRESET: code = "ECONNRESET"; break;
+    case ECONNABORTED: code = "ECONNABORTED"; break;
+    case ETIMEDOUT: code = "ETIMEDOUT"; break;
+    case EHOSTUNREACH: code = "EHOSTUNREACH"; break;
+    case ENETUNREACH: code = "ENETUNREACH"; break;
+    case ENETDOWN: code = "ENETDOWN"; break;
     default: break;
   }
   char msg[256];
@@ -71,14 +82,19 @@ static napi_value throw_errno(napi_env env, int err, const char* syscall) {
   if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &js_code) != napi_ok ||
       napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &js_msg) != napi_ok ||
       napi_create_error(env, js_code, js_msg, &error) != napi_ok) {
-    napi_throw_error(env, code, msg);
     return NULL;
   }
   napi_create_int32(env, -err, &js_errno);
   napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &js_syscall);
   napi_set_named_property(env, error, "errno", js_errno);
   napi_set_named_property(env, error, "syscall", js_syscall);
-  napi_throw(env, error);
+  return error;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char* syscall) {
+  napi_value error = errno_error(env, err, syscall);
+  if (error == NULL) napi_throw_error(env, "EADDON", syscall);
+  else napi_throw(env, error);
   return NULL;
 }
 
@@ -456,6 +472,203 @@ static napi_value js_set_rcv_lowat(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// sendFile(socketFd, fileFd, offset, count) -> Promise<{sent, full}>: sends up to `count` bytes of the file
+// from `offset` into a non-blocking socket on a thread-pool thread, until the socket is full (`full`: it
+// would block), the file ends (sent < count and not full) or an error (rejects with the errno's code). Both
+// descriptors are dup()ed here, on the calling thread, and closed by the worker: if JavaScript closes the
+// socket or the file meanwhile, their numbers may be reused at once, and a sendfile on a reused number would
+// move another file's bytes or into another connection. The socket stays open until the worker is done.
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  int out_fd, in_fd;
+  off_t offset;
+  size_t count, sent;
+  int full, err;
+} send_file_job;
+
+static void send_file_execute(napi_env env, void* data) {
+  (void)env;
+  send_file_job* job = data;
+  off_t off = job->offset;
+  while (job->sent < job->count) {
+    ssize_t n = sendfile(job->out_fd, job->in_fd, &off, job->count - job->sent);
+    if (n > 0) {
+      job->sent += (size_t)n;
+      continue;
+    }
+    if (n == 0) break;  // the file ended early (it shrank)
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) job->full = 1;
+    else job->err = errno;
+    break;
+  }
+  close(job->out_fd);
+  close(job->in_fd);
+}
+
+static void send_file_complete(napi_env env, napi_status status, void* data) {
+  send_file_job* job = data;
+  napi_value result = NULL;
+  if (status != napi_ok) job->err = job->err ? job->err : ECANCELED;
+  if (job->err != 0) {
+    result = errno_error(env, job->err, "sendfile");
+    if (result != NULL) napi_reject_deferred(env, job->deferred, result);
+  } else {
+    napi_value sent, full;
+    if (napi_create_object(env, &result) == napi_ok && napi_create_double(env, (double)job->sent, &sent) == napi_ok &&
+        napi_get_boolean(env, job->full != 0, &full) == napi_ok) {
+      napi_set_named_property(env, result, "sent", sent);
+      napi_set_named_property(env, result, "full", full);
+      napi_resolve_deferred(env, job->deferred, result);
+    }
+  }
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+static napi_value js_send_file(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int32_t out_fd, in_fd;
+  double offset, count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || !arg_int(env, argv[0], &out_fd) ||
+      !arg_int(env, argv[1], &in_fd) || napi_get_value_double(env, argv[2], &offset) != napi_ok ||
+      napi_get_value_double(env, argv[3], &count) != napi_ok || out_fd < 0 || in_fd < 0 || !(offset >= 0) ||
+      !(count >= 1) || offset > 9007199254740991.0 || count > 1073741824.0) {
+    napi_throw_type_error(env, "EINVAL", "sendFile(socketFd, fileFd, offset >= 0, 1 <= count <= 1 GiB)");
+    return NULL;
+  }
+  send_file_job* job = calloc(1, sizeof *job);
+  if (job == NULL) return throw_errno(env, ENOMEM, "sendFile");
+  job->out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, 0);
+  if (job->out_fd < 0) {
+    int err = errno;
+    free(job);
+    return throw_errno(env, err, "dup");
+  }
+  job->in_fd = fcntl(in_fd, F_DUPFD_CLOEXEC, 0);
+  if (job->in_fd < 0) {
+    int err = errno;
+    close(job->out_fd);
+    free(job);
+    return throw_errno(env, err, "dup");
+  }
+  job->offset = (off_t)offset;
+  job->count = (size_t)count;
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "ferry:sendFile", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, send_file_execute, send_file_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    close(job->out_fd);
+    close(job->in_fd);
+    free(job);
+    napi_throw_error(env, "EADDON", "ferry_native: could not queue sendFile");
+    return NULL;
+  }
+  return promise;
+}
+
+// waitWritable(socketFd, timeoutMs) -> Promise<boolean>: true once the socket has room to send (or an error or
+// hang-up is pending, which the next send reports), false after timeoutMs. Node can only wait for room by
+// writing; this polls a dup() of the descriptor on Node's own loop (epoll tells a dup apart from the
+// original, which libuv watches for reads meanwhile). The kernel reports room only once a third of the send
+// buffer is free, so each sendfile after it moves a large batch. The dup keeps the socket open until the
+// wait ends; the timeout bounds that when the connection was dropped meanwhile.
+typedef struct {
+  uv_poll_t poll;
+  uv_timer_t timer;
+  int fd;
+  int open_handles;
+  int settled;
+  napi_env env;
+  napi_deferred deferred;
+  napi_async_context context;
+} writable_wait;
+
+static void writable_closed(uv_handle_t* h) {
+  writable_wait* w = h->data;
+  if (--w->open_handles > 0) return;
+  close(w->fd);
+  free(w);
+}
+
+static void writable_settle(writable_wait* w, int writable) {
+  if (w->settled) return;
+  w->settled = 1;
+  uv_poll_stop(&w->poll);
+  uv_timer_stop(&w->timer);
+  // From a libuv callback: a callback scope, so the promise's reactions run when it closes (as MakeCallback).
+  napi_handle_scope hs;
+  if (napi_open_handle_scope(w->env, &hs) == napi_ok) {
+    napi_value resource, value;
+    napi_callback_scope cs;
+    if (napi_create_object(w->env, &resource) == napi_ok &&
+        napi_open_callback_scope(w->env, resource, w->context, &cs) == napi_ok) {
+      if (napi_get_boolean(w->env, writable != 0, &value) == napi_ok) napi_resolve_deferred(w->env, w->deferred, value);
+      napi_close_callback_scope(w->env, cs);
+    }
+    napi_close_handle_scope(w->env, hs);
+  }
+  napi_async_destroy(w->env, w->context);
+  uv_close((uv_handle_t*)&w->poll, writable_closed);
+  uv_close((uv_handle_t*)&w->timer, writable_closed);
+}
+
+static void writable_poll_cb(uv_poll_t* h, int status, int events) {
+  (void)status;
+  (void)events;
+  writable_settle(h->data, 1);
+}
+
+static void writable_timer_cb(uv_timer_t* h) { writable_settle(h->data, 0); }
+
+static napi_value js_wait_writable(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd, timeout_ms;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !arg_int(env, argv[0], &fd) ||
+      !arg_int(env, argv[1], &timeout_ms) || fd < 0 || timeout_ms < 1) {
+    napi_throw_type_error(env, "EINVAL", "waitWritable(socketFd, timeoutMs >= 1)");
+    return NULL;
+  }
+  struct uv_loop_s* loop;
+  CHECK(env, napi_get_uv_event_loop(env, &loop));
+  writable_wait* w = calloc(1, sizeof *w);
+  if (w == NULL) return throw_errno(env, ENOMEM, "waitWritable");
+  w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (w->fd < 0) {
+    int err = errno;
+    free(w);
+    return throw_errno(env, err, "dup");
+  }
+  w->env = env;
+  w->poll.data = w;
+  w->timer.data = w;
+  napi_value promise, name;
+  int rc = uv_poll_init_socket(loop, &w->poll, w->fd);
+  if (rc != 0) {
+    close(w->fd);
+    free(w);
+    return throw_errno(env, -rc, "uv_poll_init");
+  }
+  uv_timer_init(loop, &w->timer);
+  w->open_handles = 2;
+  if (napi_create_string_utf8(env, "ferry:waitWritable", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, NULL, name, &w->context) != napi_ok || napi_create_promise(env, &w->deferred, &promise) != napi_ok) {
+    w->settled = 1;
+    uv_close((uv_handle_t*)&w->poll, writable_closed);
+    uv_close((uv_handle_t*)&w->timer, writable_closed);
+    napi_throw_error(env, "EADDON", "ferry_native: could not start waitWritable");
+    return NULL;
+  }
+  rc = uv_poll_start(&w->poll, UV_WRITABLE | UV_DISCONNECT, writable_poll_cb);
+  if (rc == 0) rc = uv_timer_start(&w->timer, writable_timer_cb, (uint64_t)timeout_ms, 0);
+  if (rc != 0) writable_settle(w, 1);  // the next send reports what is wrong with the socket
+  return promise;
+}
+
 // userGroups(uid) -> [gid…] the account's groups (primary first, getgrouplist), or null when the uid
 // has no passwd entry. What a user could use on its own, looked up when the rights are checked.
 static napi_value js_user_groups(napi_env env, napi_callback_info info) {
@@ -514,6 +727,7 @@ NAPI_MODULE_INIT() {
       {"openBeneath", js_open_beneath}, {"mkdirAt", js_mkdir_at}, {"renameAt", js_rename_at},
       {"unlinkAt", js_unlink_at},       {"statAt", js_stat_at},   {"fstatFd", js_fstat_fd},
       {"hasAcl", js_has_acl},           {"userGroups", js_user_groups}, {"setRcvLowat", js_set_rcv_lowat},
+      {"sendFile", js_send_file},       {"waitWritable", js_wait_writable},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn) != napi_ok ||

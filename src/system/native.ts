@@ -48,7 +48,17 @@ export interface NativeAddon {
   userGroups(uid: number): number[] | null;
   /** SO_RCVLOWAT: wake a reader of this TCP socket only once `bytes` (≥ 1) are queued, or at EOF. */
   setRcvLowat(fd: number, bytes: number): void;
+  /** sendfile from a file into a non-blocking socket on the thread pool, until it is full or `count` sent. */
+  sendFile(socketFd: number, fileFd: number, offset: number, count: number): Promise<SendFileResult>;
+  /** true once the socket has room to send (or an error pending), false after timeoutMs. */
+  waitWritable(socketFd: number, timeoutMs: number): Promise<boolean>;
   readonly O_PATH: number;
+}
+
+/** What one sendfile call moved: `full` when the socket would block (wait for room), else the file ended. */
+export interface SendFileResult {
+  sent: number;
+  full: boolean;
 }
 
 const ADDON_RELATIVE = join('build', 'Release', 'ferry_native.node');
@@ -112,6 +122,30 @@ export function setRcvLowat(socket: Socket, bytes: number, loadAddon: () => Nati
     const why = e instanceof Error ? e.message : String(e);
     throw new FerryError('INTERNAL', `cannot set SO_RCVLOWAT: ${why}`, { cause: e });
   }
+}
+
+/**
+ * Sends up to `count` bytes of the open file `fileFd` from `offset` into a connected plain TCP socket with
+ * sendfile (no copy through JavaScript), on a thread-pool thread (a file read may wait on the disk). Settles
+ * once the socket is full, the count is sent or the file ended; rejects with the errno's code (EPIPE,
+ * ECONNRESET...) as Node's own socket errors do. The addon dup()s both descriptors for the call, so closing
+ * either meanwhile is safe. Throws FerryError('INTERNAL') when the socket has no descriptor.
+ */
+export function sendFileToSocket(socket: Socket, fileFd: number, offset: number, count: number, loadAddon: () => NativeAddon = loadNativeAddon): Promise<SendFileResult> {
+  const fd = socket.destroyed ? undefined : socketFd(socket);
+  if (fd === undefined) throw new FerryError('INTERNAL', 'cannot sendfile: socket has no file descriptor (closed)');
+  return loadAddon().sendFile(fd, fileFd, offset, count);
+}
+
+/**
+ * Waits on Node's loop until a connected socket has room to send (the kernel says so once a third of its
+ * send buffer is free) or has an error pending (true), or `timeoutMs` passed (false); for a sender that
+ * writes past Node (sendFileToSocket). Throws FerryError('INTERNAL') when the socket has no descriptor.
+ */
+export function waitSocketWritable(socket: Socket, timeoutMs: number, loadAddon: () => NativeAddon = loadNativeAddon): Promise<boolean> {
+  const fd = socket.destroyed ? undefined : socketFd(socket);
+  if (fd === undefined) throw new FerryError('INTERNAL', 'cannot wait for room: socket has no file descriptor (closed)');
+  return loadAddon().waitWritable(fd, timeoutMs);
 }
 
 /**

@@ -8,7 +8,7 @@ import { failureFromError, failureFromStatus, withBytes } from './classify-failu
 import { followRedirects } from './follow-redirects.js';
 import { baseHeaders } from './request-headers.js';
 import type { RequestBody } from './http1/http1-client.js';
-import { fileChunks, withSource, type Source } from './upload-source.js';
+import { fileChunks, fileRegion, withSource, type Source } from './upload-source.js';
 
 export async function runPlainUpload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
   return withSource(t, ctx, ctl, (src) => send(t, ctx, ctl, cb, src));
@@ -23,12 +23,13 @@ async function send(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Attemp
   const body = (): RequestBody => {
     sent = 0;
     // Every redirect hop re-reads the same descriptor from 0, never the path.
-    const chunks = fileChunks(src.file, 0, size, (n) => {
+    const onChunk = (n: number): void => {
       sent += n;
       ctl.touch();
       cb.onProgress(sent, size);
-    }, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
-    return { length: size, chunks };
+    };
+    const paced = ctx.pace && { pace: ctx.pace, signal: ctl.signal };
+    return { length: size, chunks: fileChunks(src.file, 0, size, onChunk, paced), file: fileRegion(src.file, 0, onChunk, paced) };
   };
   try {
     const res = await followRedirects(ctx.send, t.url, { method: t.method, headers, body }, {

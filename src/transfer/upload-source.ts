@@ -1,7 +1,7 @@
 // The local file an upload sends: opened ONCE per attempt through the held root with the caller's
 // rights checked (file-scope.ts), matched against sha256 when given, then read from that descriptor
-// in large chunks by every request of the attempt (each redirect hop, each tus PATCH): no re-open, so
-// nothing can be swapped in between the check and the send.
+// in large chunks by every request of the attempt (each redirect hop, each tus PATCH), or sent from it with
+// sendfile over plain HTTP (fileRegion): no re-open, so nothing can be swapped in between the check and the send.
 import type { HttpJob } from '../model/job.js';
 import { FerryError, isFerryError } from '../errors.js';
 import type { FdFile } from '../system/fd-file.js';
@@ -10,6 +10,7 @@ import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, withBytes } from './classify-failure.js';
 import { openSource } from './file-scope.js';
 import { hashOpenFile } from './part-file.js';
+import type { FileRegion } from './http1/http1-client.js';
 import type { Pacer } from './throttle.js';
 
 const MIN_CHUNK = 64 * 1024;
@@ -67,6 +68,27 @@ export async function checkSource(t: HttpJob, ctx: RunContext, ctl: AttemptContr
     }
   }
   return src;
+}
+
+/**
+ * The open source from `start` as a file region, which the HTTP client sends with sendfile over plain HTTP
+ * (http1-client.ts sendRegion): no read into JavaScript, no copy on the main thread. The bytes go through the
+ * pacer as fileChunks' do: under a limit at most a paced chunk at a time, each counted once it left.
+ */
+export function fileRegion(fh: FdFile, start: number, onChunk: (n: number) => void, paced?: { pace: Pacer; signal: AbortSignal } | null): FileRegion {
+  return {
+    fd: fh.fd,
+    offset: start,
+    ready: async () => {
+      if (!paced?.pace.limited) return Number.MAX_SAFE_INTEGER;
+      await paced.pace.acquire(0, paced.signal); // waits while the bucket is in debt
+      return PACED_MAX_CHUNK;
+    },
+    taken: (n) => {
+      paced?.pace.take(n);
+      onChunk(n);
+    },
+  };
 }
 
 /**

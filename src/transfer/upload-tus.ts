@@ -12,7 +12,7 @@ import { failureFromError, failureFromStatus, withBytes, type Failure } from './
 import { followRedirects, type HopRequest } from './follow-redirects.js';
 import { checkNextPlace, crossOriginHeaders } from './origin-rules.js';
 import { baseHeaders, headerOf } from './request-headers.js';
-import { fileChunks, withSource, type Source } from './upload-source.js';
+import { fileChunks, fileRegion, withSource, type Source } from './upload-source.js';
 
 const TUS_VERSION = '1.0.0';
 // The upload is gone (expired, deleted, or never ours): start a new one.
@@ -85,12 +85,13 @@ async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Atte
         },
         body: () => {
           sent = 0;
-          const chunks = fileChunks(src.file, start, size, (n) => {
+          const onChunk = (n: number): void => {
             sent += n;
             ctl.touch();
             cb.onProgress(start + sent, size);
-          }, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
-          return { length: size - start, chunks };
+          };
+          const paced = ctx.pace && { pace: ctx.pace, signal: ctl.signal };
+          return { length: size - start, chunks: fileChunks(src.file, start, size, onChunk, paced), file: fileRegion(src.file, start, onChunk, paced) };
         },
       });
       if (GONE.has(res.statusCode)) {

@@ -162,3 +162,55 @@ describe.skipIf(!addonPresent)('sd_notify datagrams', () => {
     expect(((err as Error).cause as { code?: string }).code).toBe('ENOENT');
   });
 });
+
+describe('sendFile', () => {
+  it('refuses bad arguments and a closed descriptor at the call, and reports the errno of a send that fails', async () => {
+    const addon = loadNativeAddon();
+    expect(() => addon.sendFile(-1, 0, 0, 1)).toThrow(/sendFile/);
+    expect(() => addon.sendFile(0, 0, -5, 1)).toThrow(/sendFile/);
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-sendfile-'));
+    const file = join(dir, 'f');
+    closeSync(openSync(file, 'w'));
+    const fd = openSync(file, 'r');
+    closeSync(fd);
+    // A closed number is never dup()ed into some other descriptor's place: the call throws at once.
+    expect(() => addon.sendFile(fd, fd, 0, 1)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    // Into a descriptor not open for writing: rejected with the errno, as Node's own errors look.
+    const a = openSync(file, 'r');
+    const b = openSync(file, 'r');
+    await expect(addon.sendFile(a, b, 0, 1)).rejects.toMatchObject({ code: 'EBADF', syscall: 'sendfile' });
+    for (const x of [a, b]) closeSync(x);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('waitWritable', () => {
+  it('says true at once for a socket with room, false after its timeout for a full one, and refuses a closed descriptor', async () => {
+    const addon = loadNativeAddon();
+    expect(() => addon.waitWritable(-1, 10)).toThrow(/waitWritable/);
+    const peers: Socket[] = [];
+    const server = createServer((s) => {
+      s.pause(); // never reads: the client's buffers fill
+      peers.push(s);
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    const fd = (client as unknown as { _handle: { fd: number } })._handle.fd;
+    const t0 = performance.now();
+    expect(await addon.waitWritable(fd, 5000)).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    const chunk = Buffer.alloc(1024 * 1024);
+    while (client.write(chunk)); // Node queues the rest once the kernel's buffers are full
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await addon.waitWritable(fd, 150)).toBe(false);
+    client.destroy();
+    for (const p of peers) p.destroy();
+    server.close();
+    const closed = openSync(join(tmpdir(), `ferry-ww-${process.pid}`), 'w');
+    closeSync(closed);
+    rmSync(join(tmpdir(), `ferry-ww-${process.pid}`));
+    expect(() => addon.waitWritable(closed, 10)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+});

@@ -8,6 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Http1Client, http1Request, type Http1Response } from '../../src/transfer/http1/http1-client.js';
 import { failureFromError } from '../../src/transfer/classify-failure.js';
+import { sendFileToSocket, waitSocketWritable } from '../../src/system/native.js';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const servers: net.Server[] = [];
 afterEach(async () => {
@@ -319,6 +323,135 @@ describe('HTTP/1.1 download client', () => {
       const e2 = await put(`${url}/eio`, { length: 100, chunks: failing() }).then(() => null, (x: unknown) => x);
       expect((e2 as { code?: string }).code).toBe('EIO');
       expect(failureFromError(e2).error.code).toBe('IO_ERROR');
+    });
+  });
+
+  describe('request bodies from a file, with sendfile (plain HTTP)', () => {
+    const signal = () => new AbortController().signal;
+    const dirs: string[] = [];
+    afterEach(() => {
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    });
+    function fileOf(data: Buffer): number {
+      const dir = mkdtempSync(join(tmpdir(), 'ferry-sendfile-'));
+      dirs.push(dir);
+      writeFileSync(join(dir, 'f'), data);
+      return openSync(join(dir, 'f'), 'r');
+    }
+    function region(fd: number, offset: number, taken: number[] = []) {
+      return {
+        fd,
+        offset,
+        ready: async () => Number.MAX_SAFE_INTEGER,
+        taken: (n: number) => void taken.push(n),
+      };
+    }
+    async function* never(): AsyncGenerator<Uint8Array> {
+      throw new Error('the chunk path was taken');
+    }
+    let calls = 0;
+    const fileSender = {
+      sendFile: (s: net.Socket, fd: number, offset: number, count: number) => {
+        calls++;
+        return sendFileToSocket(s, fd, offset, count);
+      },
+      waitWritable: waitSocketWritable,
+    };
+    /** Reads the head, then the body at `bytesPerTick` every 10 ms (a slow reader keeps the socket full), then answers. */
+    async function slowSink(bytesPerTick: number, answer = 'HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n'): Promise<{ url: string; got: Promise<{ head: string; body: Buffer }> }> {
+      let resolveGot!: (v: { head: string; body: Buffer }) => void;
+      const got = new Promise<{ head: string; body: Buffer }>((r) => (resolveGot = r));
+      const url = await origin((s) => {
+        s.pause();
+        let buf = Buffer.alloc(0);
+        const tick = setInterval(() => {
+          for (let c: Buffer | null; buf.length < 64 * 1024 * 1024 && (c = s.read(bytesPerTick) ?? s.read()) !== null; ) {
+            buf = Buffer.concat([buf, c]);
+            if (c.length >= bytesPerTick) break;
+          }
+          const end = buf.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const head = buf.subarray(0, end).toString('latin1');
+          const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+          if (buf.length - end - 4 < length) return;
+          clearInterval(tick);
+          resolveGot({ head, body: buf.subarray(end + 4, end + 4 + length) });
+          s.end(answer);
+        }, 10);
+        s.on('close', () => clearInterval(tick));
+      });
+      return { url, got };
+    }
+
+    it('sends the region byte for byte after the head, also through a slow reader that keeps the socket full', async () => {
+      // More than loopback's largest send and receive buffers together (tcp_wmem/tcp_rmem: 4 + 6 MiB by default).
+      const data = randomBytes(16 * 1024 * 1024);
+      const fd = fileOf(data);
+      try {
+        for (const perTick of [64 * 1024 * 1024, 128 * 1024]) {
+          const { url, got } = await slowSink(perTick);
+          const taken: number[] = [];
+          calls = 0;
+          const c = new Http1Client({ connectTimeoutMs: 5000, fileSender, keepAlive: false });
+          const res = await c.request(new URL(`${url}/up`), { method: 'PUT', headers: {}, signal: signal(), body: { length: data.length - 100, chunks: never(), file: region(fd, 100, taken) } });
+          expect(res.statusCode).toBe(201);
+          const { head, body } = await got;
+          expect(head.startsWith('PUT /up HTTP/1.1')).toBe(true);
+          expect(body.equals(data.subarray(100))).toBe(true);
+          expect(taken.reduce((a, b) => a + b, 0)).toBe(data.length - 100);
+          if (perTick < 1024 * 1024) {
+            expect(taken.length).toBeGreaterThan(1); // the socket filled: sendfile and waits for room took turns
+            // A full socket is waited for (the kernel's "room" is a third of its buffer), never polled by
+            // calling sendfile again, and each call after a wait moves a batch.
+            expect(calls).toBeLessThan(200);
+            expect(Math.min(...taken.slice(0, -1))).toBeGreaterThan(16 * 1024);
+          }
+        }
+      } finally {
+        closeSync(fd);
+      }
+    });
+
+    it('closes with LENGTH_MISMATCH when the file is shorter than the region, and stops at an early answer', async () => {
+      const fd = fileOf(randomBytes(1000));
+      try {
+        const url = await origin(() => undefined); // reads, never answers
+        const short = new Http1Client({ connectTimeoutMs: 5000, fileSender }).request(new URL(`${url}/s`), { method: 'PUT', headers: {}, signal: signal(), body: { length: 5000, chunks: never(), file: region(fd, 0) } });
+        const e = await short.then(() => null, (x: unknown) => x);
+        expect((e as { code?: string }).code).toBe('LENGTH_MISMATCH');
+
+        const big = fileOf(Buffer.alloc(64 * 1024 * 1024));
+        const early = await origin(async (s, req) => {
+          await req;
+          s.end('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n');
+        });
+        const taken: number[] = [];
+        const res = await new Http1Client({ connectTimeoutMs: 5000, fileSender }).request(new URL(`${early}/big`), { method: 'PUT', headers: {}, signal: signal(), body: { length: 64 * 1024 * 1024, chunks: never(), file: region(big, 0, taken) } });
+        expect(res.statusCode).toBe(413);
+        await res.body.dump();
+        await new Promise((r) => setTimeout(r, 200)); // a sendfile in flight at the answer settles (and counts what it sent)
+        const before = taken.reduce((a, b) => a + b, 0);
+        await new Promise((r) => setTimeout(r, 300));
+        expect(taken.reduce((a, b) => a + b, 0)).toBe(before); // nothing more after the connection ended
+        expect(before).toBeLessThan(64 * 1024 * 1024);
+        closeSync(big);
+      } finally {
+        closeSync(fd);
+      }
+    });
+
+    it('an abort mid-way ends the request', async () => {
+      const fd = fileOf(Buffer.alloc(32 * 1024 * 1024));
+      try {
+        const { url } = await slowSink(16 * 1024); // far too slow to finish
+        const ac = new AbortController();
+        const c = new Http1Client({ connectTimeoutMs: 5000, fileSender });
+        const req = c.request(new URL(`${url}/a`), { method: 'PUT', headers: {}, signal: ac.signal, body: { length: 32 * 1024 * 1024, chunks: never(), file: region(fd, 0) } });
+        setTimeout(() => ac.abort(new Error('stop')), 200);
+        await expect(req).rejects.toThrow('stop');
+      } finally {
+        closeSync(fd);
+      }
     });
   });
 });

@@ -3,8 +3,9 @@
 // consumer lends (the part writer's ring: no copy), parses in place (response-parser.ts), and hands each body
 // chunk to the consumer as a view it takes at once. Measured against undici's client on the same writer:
 // about a quarter of the CPU per byte, the same as curl (BENCHMARKS.md); undici allocates a fresh buffer per
-// read, copies it into wasm memory and hops through a stream. A request body (an upload) is written chunk by
-// chunk with the socket's back-pressure, framed by its length.
+// read, copies it into wasm memory and hops through a stream. A request body (an upload) is framed by its
+// length and written with the socket's back-pressure: over plain HTTP straight from its file with sendfile
+// (no copy through JavaScript), else chunk by chunk.
 // Connections are kept for the next GET to the same origin (a queue of small files pays one TCP and TLS
 // handshake, not one each: on a metered link the handshake is kilobytes); a kept connection the server
 // closed meanwhile is replaced once, before any byte of an answer. TLS: always verified, configured CAs.
@@ -35,12 +36,32 @@ export interface Http1Options {
   setRcvLowat?: (socket: net.Socket, bytes: number) => void;
   /** The batcher's fallback delay (wake-batching.ts LATE_MS); tests set it long so a missed wake-up hangs. */
   batchLateMs?: number;
+  /** sendfile (the addon): a request body with a file region goes out without a copy over plain HTTP. */
+  fileSender?: FileSender;
 }
 
 /** A request body of a known length: the chunks are written in order, each once the socket took the one before. */
 export interface RequestBody {
   length: number;
   chunks: AsyncIterable<Uint8Array>;
+  /** The same bytes as a region of an open file, which a plain-HTTP connection sends with sendfile instead. */
+  file?: FileRegion;
+}
+
+/** `length` bytes of an open file from `offset`; nothing else reads through the descriptor meanwhile. */
+export interface FileRegion {
+  fd: number;
+  offset: number;
+  /** Resolves with the most bytes to send at once, after waiting while a bandwidth limit is in debt. */
+  ready(): Promise<number>;
+  /** `n` bytes went into the socket (byte accounting, progress, the no-progress watchdog). */
+  taken(n: number): void;
+}
+
+/** Sending a file past Node's write queue (system/native.ts, the addon). */
+export interface FileSender {
+  sendFile(socket: net.Socket, fileFd: number, offset: number, count: number): Promise<{ sent: number; full: boolean }>;
+  waitWritable(socket: net.Socket, timeoutMs: number): Promise<boolean>;
 }
 
 export interface Http1Request {
@@ -361,8 +382,16 @@ export class Http1Client {
       conn.current = exchange;
       req.signal.addEventListener('abort', onAbort, { once: true });
       const send = (): void => {
+        const body = req.body;
+        const file = body?.file;
+        const sender = this.opts.fileSender;
+        // sendfile writes past Node's queue: it starts once the head is in the kernel.
+        if (body && file && sender && url.protocol === 'http:') {
+          void writeThrough(socket, head).then(() => sendRegion(socket, body.length, file, sender));
+          return;
+        }
         socket.write(head);
-        if (req.body) void writeBody(socket, req.body);
+        if (body) void writeBody(socket, body);
       };
       if (reused) {
         socket.resume();
@@ -430,6 +459,51 @@ function drained(socket: net.Socket): Promise<void> {
     socket.on('drain', done);
     socket.on('close', done);
   });
+}
+
+// The most one sendfile call moves: progress, the watchdog and an abort are looked at between calls.
+const SENDFILE_MAX = 8 * 1024 * 1024;
+// A wait for room ends after this long to look at the connection again (closed meanwhile: stop).
+const WAIT_MS = 1000;
+
+/** Resolves once Node handed `buf` to the kernel (its write callback), or the socket closed. */
+function writeThrough(socket: net.Socket, buf: Buffer | string): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('close', done);
+    socket.write(buf, done);
+  });
+}
+
+/**
+ * Sends a body that is a file region with sendfile on the thread pool; when the socket is full, waits for
+ * room on Node's loop (the addon's waitWritable: a third of the buffer free, so each call moves a batch).
+ * Stops when the connection ends first; closes it with LENGTH_MISMATCH when the file ends short (it shrank),
+ * and with a send error as that error.
+ */
+async function sendRegion(socket: net.Socket, length: number, file: FileRegion, sender: FileSender): Promise<void> {
+  let pos = file.offset;
+  const end = file.offset + length;
+  try {
+    while (pos < end) {
+      const most = await file.ready();
+      // Checked right before each call: the runner closes the file only after the connection is gone.
+      if (socket.destroyed) return;
+      const { sent, full } = await sender.sendFile(socket, file.fd, pos, Math.min(end - pos, most, SENDFILE_MAX));
+      if (sent > 0) {
+        pos += sent;
+        file.taken(sent);
+      }
+      if (pos >= end || socket.destroyed) return;
+      if (full) await sender.waitWritable(socket, WAIT_MS);
+      else if (sent === 0) throw new FerryError('LENGTH_MISMATCH', `the request body ended after ${pos - file.offset} of ${length} bytes (the source shrank)`);
+    }
+  } catch (e) {
+    socket.destroy(e instanceof Error ? e : new FerryError('INTERNAL', String(e)));
+  }
 }
 
 /**
