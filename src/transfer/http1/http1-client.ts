@@ -529,7 +529,7 @@ async function writeBody(socket: net.Socket, body: RequestBody): Promise<void> {
   }
 }
 
-/** One request on a connection of its own, closed after it (tests; the engine keeps one client for all downloads). */
+/** One request on a connection of its own, closed after it (tests; the engine keeps one client for all its requests). */
 export function http1Request(url: URL, req: Http1Request, opts: Http1Options): Promise<Http1Response> {
   return new Http1Client({ ...opts, keepAlive: false }).request(url, req);
 }
