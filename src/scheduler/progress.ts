@@ -2,9 +2,9 @@
 // (never per chunk), and a `transfer` event at most once a second per job (each event is serialised for
 // every open stream). A checkpoint is an fsynced SQLite commit on the main thread, which stalls the
 // socket while it lasts; the row only says how far the transfer got (a download resumes from its part
-// file's size), so fast links write it at most once a second. An upload's progress is never committed: a
-// plain upload starts over from byte 0 and a tus upload from the offset the server confirms, so a row would
-// be an fsync a second that no restart reads (2 MiB/s over a link: BENCHMARKS.md, "Uploads on ferry's own client").
+// file's size), so fast links write it at most once a second. An upload never resumes from its row, but the
+// row is still written: the byte ledger's counts ride in these commits (queue/usage-ledger.ts), and without them
+// a SIGKILL would lose twice as much of a metered link's count.
 export interface CheckpointConfig {
   checkpointBytes: number;
   checkpointMs: number;
@@ -24,8 +24,6 @@ export class ProgressTracker {
     startBytes: number,
     private readonly cfg: CheckpointConfig,
     private readonly now: () => number,
-    /** False: progress is only announced (an upload: a restart never resumes from the row). */
-    private readonly durableRows = true,
   ) {
     this.persistedBytes = startBytes;
     this.persistedAt = now();
@@ -38,8 +36,7 @@ export class ProgressTracker {
     // second: ours wait twice as long, so they only come when the runner's stop (a stall, a slow disk).
     const every = this.selfCheckpointing ? 2 * this.cfg.checkpointMs : this.cfg.checkpointMs;
     const minGap = this.selfCheckpointing ? Math.max(MIN_PERSIST_MS, every) : MIN_PERSIST_MS;
-    const persist =
-      this.durableRows && bytes !== this.persistedBytes && ((bytes - this.persistedBytes >= this.cfg.checkpointBytes && since >= minGap) || since >= every);
+    const persist = bytes !== this.persistedBytes && ((bytes - this.persistedBytes >= this.cfg.checkpointBytes && since >= minGap) || since >= every);
     if (persist) {
       this.persistedBytes = bytes;
       this.persistedAt = t;

@@ -270,8 +270,7 @@ export class Scheduler {
     const abort = new AbortController();
     const startedAtMs = this.now();
     const stats: RunStats = { startedAtMs, samples: [{ atMs: startedAtMs, bytes: t.bytesTransferred }] };
-    const upload = t.kind === 'http' && t.direction === 'upload';
-    const progress = new ProgressTracker(t.bytesTransferred, cfg.transfers, this.now, !upload);
+    const progress = new ProgressTracker(t.bytesTransferred, cfg.transfers, this.now);
     const entry: Active = { abort, cause: null, stats, progress, done: Promise.resolve(), live: null };
     this.active.set(t.id, entry);
     this.clock.reviewing(true);

@@ -31,21 +31,6 @@ describe('ProgressTracker', () => {
     expect(n).toBe(1);
   });
 
-  it('never asks for a row without durable rows (an upload), and still emits once a second', () => {
-    let now = 1_000_000;
-    const t = new ProgressTracker(0, { checkpointBytes: MiB, checkpointMs: 1000 }, () => now, false);
-    let persisted = 0;
-    let emitted = 0;
-    for (let i = 1; i <= 100; i++) {
-      now += 100; // 10 s at 4 MiB a tick
-      const step = t.observe(i * 4 * MiB);
-      if (step.persist) persisted++;
-      if (step.emit) emitted++;
-    }
-    expect(persisted).toBe(0);
-    expect(emitted).toBe(10);
-  });
-
   it('emits at most once a second', () => {
     const { t, advance } = tracker();
     let n = 0;
