@@ -26,7 +26,8 @@ await build({
   // Code is escaped to ASCII (esbuild's default, stated): see the comment pass below.
   charset: 'ascii',
   // CommonJS packages in the bundle (pino, better-sqlite3's JavaScript) require Node's modules through this,
-  // made on a chunk's first require only: each one made costs the path work the notes below count.
+  // made on a chunk's first require only: each one made costs the path work the notes below count. Plain calls
+  // only, no require.resolve: pino's transports (worker threads) would need it, and ferry configures none.
   banner: {
     js: "import { createRequire as __ferryCreateRequire } from 'node:module'; let __ferryRequire; const require = (id) => (__ferryRequire ??= __ferryCreateRequire(import.meta.url))(id);",
   },
