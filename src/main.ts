@@ -147,6 +147,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       dayOf: (ms) => dayBounds(ms, zone()),
       link: () => conditions.current().network,
       flushEveryMs: current.transfers.checkpointMs,
+      flushEveryBytes: current.transfers.checkpointBytes,
       onWriteError: (e) => log.warn({ err: (e as Error)?.message ?? String(e) }, 'could not write the usage ledger; its counts are kept and written once the disk takes writes'),
     });
     store.addRider(ledger.rider);

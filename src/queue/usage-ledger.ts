@@ -1,11 +1,13 @@
 // Byte accounting: HTTP body bytes ferry moved on the wire, per client, network kind, interface and
 // local day, in the `usage_ledger` table. Counted per chunk in memory (a map lookup and two additions)
 // and written in batches: inside the transfer store's commits while transfers run (`rider`: no commit of
-// its own), else every 2 × `flushEveryMs` while dirty, at each attempt's end and at shutdown — so a
-// SIGKILL loses about a second of counts. Rows only ever grow: writes add deltas. A write the disk refuses
-// (full or read-only state folder) keeps the counts in memory for the next try: it never throws, since
-// it runs from a timer and at the end of every attempt.
+// its own; those come on the checkpoint cadence, model/checkpoint-cadence.ts), else by a fallback on the
+// same rule at half its pace, at each attempt's end and at shutdown — so a SIGKILL loses about one
+// checkpoint's worth of counts (checkpointBytes, or a second's worth on a faster link). Rows only ever grow:
+// writes add deltas. A write the disk refuses (full or read-only state folder) keeps the counts in memory
+// for the next try: it never throws, since it runs from a timer and at the end of every attempt.
 import type Database from 'better-sqlite3';
+import { checkpointDue } from '../model/checkpoint-cadence.js';
 import type { CommitRider } from './store.js';
 
 export interface UsageRow {
@@ -26,14 +28,17 @@ export interface UsageLedgerDeps {
   dayOf: (ms: number) => { day: string; endsAt: number };
   /** The link bytes move on now. */
   link: () => { kind: string; interface: string | null };
+  /** The checkpoint cadence's shortest gap (transfers.checkpointMs)… */
   flushEveryMs: number;
+  /** …and its bytes (transfers.checkpointBytes); 1 when absent: every flushEveryMs while dirty. */
+  flushEveryBytes?: number;
   /** The first batch the database refused after a good write (kept for the next try); the ledger never throws on a write. */
   onWriteError?: (e: unknown) => void;
 }
 
 export interface UsageLedger {
   count(client: string, direction: 'rx' | 'tx', n: number): void;
-  /** Rides in the transfer store's commits (a running transfer's checkpoint, once a second): the timer is then only a fallback. */
+  /** Rides in the transfer store's commits (a running transfer's checkpoints): the timer is then only a fallback. */
   readonly rider: CommitRider;
   /** Writes what was counted since the last write, in one transaction. */
   flush(): void;
@@ -88,16 +93,27 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
   let keyed = { client: '', link, day: '', key: '', total: '' };
   let timer: NodeJS.Timeout | null = null;
   let failing = false;
+  const cadence = { checkpointMs: deps.flushEveryMs, checkpointBytes: deps.flushEveryBytes ?? 1 };
+  let writtenAt = deps.now();
+  let unwritten = 0; // bytes counted since the last write
 
-  // The fallback waits twice the interval: while transfers run, the store's own commits (about one a
-  // second) carry the counts first, and each of them pushes this timer back.
+  // The fallback runs the checkpoint rule at half its pace: while transfers run, the store's own commits
+  // carry the counts first, and each of them starts the fallback's count again.
   function arm(): void {
     if (timer !== null) return;
     timer = setTimeout(() => {
       timer = null;
-      ledger.flush();
-    }, 2 * deps.flushEveryMs);
+      if (checkpointDue(deps.now() - writtenAt, unwritten, cadence, 2)) ledger.flush();
+      else if (pending.size > 0) arm();
+    }, 2 * cadence.checkpointMs);
     timer.unref();
+  }
+
+  function written(): void {
+    pending.clear();
+    failing = false;
+    writtenAt = deps.now();
+    unwritten = 0;
   }
 
   function roll(now: number): void {
@@ -121,8 +137,7 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
       pending: () => pending.size > 0,
       write: () => writeAll([...pending.values()]),
       committed() {
-        pending.clear();
-        failing = false;
+        written();
         if (timer) clearTimeout(timer);
         timer = null;
       },
@@ -148,14 +163,14 @@ export function createUsageLedger(deps: UsageLedgerDeps): UsageLedger {
       if (direction === 'rx') p.rxBytes += n;
       else p.txBytes += n;
       todayTotals.set(keyed.total, (todayTotals.get(keyed.total) ?? 0) + n);
+      unwritten += n;
       arm();
     },
     flush() {
       if (pending.size === 0) return;
       try {
         writeAll([...pending.values()]); // synchronous: nothing is counted meanwhile
-        pending.clear();
-        failing = false;
+        written();
       } catch (e) {
         // Rolled back whole: the same rows are written at the next try, none twice.
         if (!failing) deps.onWriteError?.(e);

@@ -1,17 +1,14 @@
-// Throttles what progress costs: a durable checkpoint about every `checkpointBytes` or `checkpointMs`
-// (never per chunk), and a `transfer` event at most once a second per job (each event is serialised for
-// every open stream). A checkpoint is an fsynced SQLite commit on the main thread, which stalls the
-// socket while it lasts; the row only says how far the transfer got (a download resumes from its part
-// file's size), so fast links write it at most once a second. An upload never resumes from its row, but the
-// row is still written: the byte ledger's counts ride in these commits (queue/usage-ledger.ts), and without them
-// a SIGKILL would lose twice as much of a metered link's count.
-export interface CheckpointConfig {
-  checkpointBytes: number;
-  checkpointMs: number;
-}
+// Throttles what progress costs: a durable row when model/checkpoint-cadence.ts says one is due (never
+// per chunk), and a `transfer` event at most once a second per job (each event is serialised for every
+// open stream). A row is an fsynced SQLite commit on the main thread, which stalls the socket while it
+// lasts; it only says how far the transfer got (a download resumes from its part file's size). An upload
+// never resumes from its row, but the row is still written: the byte ledger's counts ride in these commits
+// (queue/usage-ledger.ts), and without them a SIGKILL would lose twice as much of a metered link's count.
+import { checkpointDue, type CheckpointCadence } from '../model/checkpoint-cadence.js';
+
+export type CheckpointConfig = CheckpointCadence;
 
 const EMIT_MS = 1000;
-const MIN_PERSIST_MS = 1000; // bounds fsyncs on a fast link where 1 MiB arrives every few ms
 
 export class ProgressTracker {
   private persistedBytes: number;
@@ -31,17 +28,15 @@ export class ProgressTracker {
 
   observe(bytes: number): { persist: boolean; emit: boolean } {
     const t = this.now();
-    const since = t - this.persistedAt;
-    // With the runner's own checkpoints about every checkpointMs, a row of ours would be a second commit a
-    // second: ours wait twice as long, so they only come when the runner's stop (a stall, a slow disk).
-    const every = this.selfCheckpointing ? 2 * this.cfg.checkpointMs : this.cfg.checkpointMs;
-    const minGap = this.selfCheckpointing ? Math.max(MIN_PERSIST_MS, every) : MIN_PERSIST_MS;
-    const persist = bytes !== this.persistedBytes && ((bytes - this.persistedBytes >= this.cfg.checkpointBytes && since >= minGap) || since >= every);
+    // With the runner's own checkpoints on the same cadence, a row of ours would be a second commit each
+    // time: ours then come at half the pace, so only when the runner's stop (a stall, a slow disk).
+    // A count that went back (a download restarted from zero) is a change of its size too.
+    const persist = checkpointDue(t - this.persistedAt, Math.abs(bytes - this.persistedBytes), this.cfg, this.selfCheckpointing ? 2 : 1);
     if (persist) {
       this.persistedBytes = bytes;
       this.persistedAt = t;
     }
-    // A checkpoint announces its own event about every checkpointMs: ours then only fill a gap in them.
+    // A checkpoint announces its own event: ours then only fill a gap of 2 s in them.
     const emit = t - this.emittedAt >= (this.selfCheckpointing ? 2 * EMIT_MS : EMIT_MS);
     if (emit) this.emittedAt = t;
     return { persist, emit };

@@ -173,7 +173,8 @@ async function downloadPass(
   const writer = createPartWriter({
     open: () => part.open(offset === 0),
     startOffset: offset,
-    // The part file's fsync follows the configured progress cadence (default 1 s).
+    // The part file's fsync follows the configured progress cadence (model/checkpoint-cadence.ts).
+    checkpointBytes: ctx.transfers.checkpointBytes,
     checkpointMs: ctx.transfers.checkpointMs,
     onDurable: (partBytes) => cb.onResumeState({ partBytes, partBoot: currentBootId() }),
   });

@@ -7,11 +7,12 @@
 // link, plus the write in flight; never more than the ring, however slow the disk. No timers: the age is checked as chunks arrive, and
 // close() writes the rest. Created synchronously so the body can be consumed at once; nothing is
 // written before release().
-// Checkpoints: at most every CHECKPOINT_MS the file is fsynced and only then `onDurable` reports the
+// Checkpoints (when model/checkpoint-cadence.ts says one is due) fsync the file, and only then `onDurable` reports the
 // size written before that fsync began, so a recorded offset never counts bytes a power cut could turn
 // into zeros. The fsync runs beside the next writes (it covers what was written before it started).
 
 import { FerryError } from '../errors.js';
+import { checkpointDue } from '../model/checkpoint-cadence.js';
 
 /** What the writer needs of an open part file (system/fd-file.ts, opened by part-file.ts). */
 export interface PartHandle {
@@ -48,6 +49,8 @@ export interface PartWriterOptions {
   startOffset: number;
   /** The file is fsynced up to this size; the caller may now record it as the resume offset. */
   onDurable?: (bytesOnDisk: number) => void;
+  /** The checkpoint cadence (model/checkpoint-cadence.ts): bytes written since the last one, and its shortest gap. */
+  checkpointBytes?: number;
   checkpointMs?: number;
   ringBytes?: number;
   now?: () => number;
@@ -61,6 +64,7 @@ const MIN_WRITE = 256 * 1024;
 const MAX_AGE_MS = 500;
 const MIN_SPAN = 16 * 1024;
 const CHECKPOINT_MS = 1000;
+const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 // Pause below this much free space, so a paused source's next chunk still fits.
 const PAUSE_BELOW = 256 * 1024;
 
@@ -107,7 +111,7 @@ async function writeAll(fh: PartHandle, bufs: Buffer[]): Promise<void> {
 export function createPartWriter(o: PartWriterOptions): PartWriter {
   const ringBytes = o.ringBytes ?? RING_BYTES;
   const now = o.now ?? Date.now;
-  const checkpointMs = o.checkpointMs ?? CHECKPOINT_MS;
+  const cadence = { checkpointMs: o.checkpointMs ?? CHECKPOINT_MS, checkpointBytes: o.checkpointBytes ?? CHECKPOINT_BYTES };
   let fh: PartHandle | null = null;
   const ring = takeRing(ringBytes);
   let closing = false; // from close() on, nothing more is taken in and nothing is lent
@@ -117,6 +121,7 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
   let inflight: Promise<void> | null = null;
   let syncing: Promise<void> | null = null;
   let syncedAt = now();
+  let syncedTail = 0; // `tail` when the last checkpoint began
   let pendingSince = 0;
   let released = false;
   let paused = false;
@@ -197,6 +202,7 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
   const checkpoint = (): Promise<void> => {
     const target = o.startOffset + tail;
     syncedAt = now();
+    syncedTail = tail;
     const p = fh!.sync().then(
       () => {
         if (syncing === p) syncing = null;
@@ -223,7 +229,7 @@ export function createPartWriter(o: PartWriterOptions): PartWriter {
         inflight = null;
         tail = end;
         pendingSince = performance.now();
-        if (o.onDurable && syncing === null && now() - syncedAt >= checkpointMs) void checkpoint();
+        if (o.onDurable && syncing === null && checkpointDue(now() - syncedAt, tail - syncedTail, cadence)) void checkpoint();
         drainOverflow();
         guarded(() => w.onWritten?.(tail));
         if (paused && overflow.length === 0 && ringBytes - (head - tail) >= pauseBelow) {

@@ -2,7 +2,8 @@
 // on the wire — response bodies as received (downloads), request bodies as handed to the socket
 // (uploads), bytes sent again after a restart included; no headers, TLS or TCP overhead. After the
 // restart each client's figure equals what the origin logged (bytes it wrote / read) within one
-// unwritten batch: the batch is written every transfers.checkpointMs (1 s) and at each attempt's end.
+// unwritten batch: the batch rides in each progress checkpoint (model/checkpoint-cadence.ts) and is
+// written at each attempt's end.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,9 +36,10 @@ describe.skipIf(!canSwitchUser())('byte accounting on the real agent', () => {
       clients: { list: [{ name: 'cam', uids: [CAM] }, { name: 'logger', uids: [LOGGER] }] },
       conditions: { source: 'config', static: { network: { kind: 'ethernet', interface: 'eth9' } } },
       // ferry's own limit paces the upload, so the kill lands mid-body; the origin holds the download
-      // under its share. A batch of counts is written every 250 ms: at most 2 MiB/s × 0.25 s unwritten.
+      // under its share. A checkpoint (and its batch of counts) per 128 KiB, at most one per 250 ms: at most
+      // 2 MiB/s × 0.25 s unwritten.
       policy: { bandwidth: [{ network: 'ethernet', bytesPerSecond: 2 * MiB, window: null, exempt: [] }] },
-      transfers: { checkpointMs: 250 },
+      transfers: { checkpointMs: 250, checkpointBytes: 128 * 1024 },
     });
     chmodSync(agent.dir.path, 0o755);
     // The file rule: logger's paths are in its own folder, and ferry reads only what logger may read.

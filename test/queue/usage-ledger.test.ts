@@ -2,7 +2,7 @@
 // in batches, today's totals for quotas, and the day rolling over at local midnight.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { aggregateUsage } from '../../src/api/usage-routes.js';
 import { dayBounds } from '../../src/policy/windows.js';
 import { createUsageLedger } from '../../src/queue/usage-ledger.js';
@@ -11,6 +11,7 @@ import { makeTempDir } from '../support/tmp.js';
 import { TransferStore } from '../../src/queue/store.js';
 import { record } from '../support/records.js';
 
+const MiB = 1024 * 1024;
 const tmp = makeTempDir('ferry-ledger-');
 afterAll(() => tmp.cleanup());
 
@@ -54,6 +55,37 @@ describe('usage ledger', () => {
       { client: 'logger', network: null, interface: null, day: null, rxBytes: 0, txBytes: 500 },
     ]);
     expect(rows.filter((r) => r.day >= '2026-01-16')).toHaveLength(1);
+  });
+
+  it('writes on its own on the checkpoint cadence at half its pace: per 2 × checkpointBytes counted, else every 60 s while counts wait', () => {
+    vi.useFakeTimers();
+    try {
+      const s = setup(Date.parse('2026-01-15T10:00:00Z'));
+      let now = Date.parse('2026-01-15T10:00:00Z');
+      const ledger = createUsageLedger({
+        db: s.db, now: () => now, dayOf: (ms) => dayBounds(ms, 'Europe/Berlin'),
+        link: () => ({ kind: 'cellular', interface: 'wwan0' }), flushEveryMs: 1000, flushEveryBytes: MiB,
+      });
+      const rx = () => (s.db.prepare('SELECT SUM(rx_bytes) AS n FROM usage_ledger').get() as { n: number | null }).n ?? 0;
+      const wait = (ms: number) => {
+        now += ms;
+        vi.advanceTimersByTime(ms);
+      };
+      ledger.count('cam', 'rx', 100 * 1024);
+      wait(2000);
+      expect(rx()).toBe(0); // 100 KiB: not yet
+      ledger.count('cam', 'rx', 2 * MiB);
+      wait(2000);
+      expect(rx()).toBe(2 * MiB + 100 * 1024); // 2 MiB and 2 s since the last write
+      ledger.count('cam', 'rx', 1024); // a trickle: the longest gap, doubled
+      wait(58_000);
+      expect(rx()).toBe(2 * MiB + 100 * 1024);
+      wait(2000);
+      expect(rx()).toBe(2 * MiB + 101 * 1024);
+      ledger.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a write the disk refuses keeps the counts and never throws (the flush runs from a timer and at each attempt end)', () => {

@@ -11,14 +11,22 @@ function tracker(startBytes = 0) {
 }
 
 describe('ProgressTracker', () => {
-  it('persists once a second on a slow link, not per chunk', () => {
+  it('on a slow link persists per checkpointBytes moved, else once the longest gap has passed; never per chunk', () => {
     const { t, advance } = tracker();
     const persisted: number[] = [];
-    for (let i = 1; i <= 40; i++) {
-      advance(50); // 40 chunks of 1 KiB over 2 s
-      if (t.observe(i * 1024).persist) persisted.push(i);
+    // 64 KiB/s in 16 KiB chunks for 40 s: 1 MiB after 16 s, then the next MiB would take another 16.
+    for (let i = 1; i <= 160; i++) {
+      advance(250);
+      if (t.observe(i * 16 * 1024).persist) persisted.push(i * 250);
     }
-    expect(persisted).toEqual([20, 40]);
+    expect(persisted).toEqual([16_000, 32_000]);
+    // Then 1 KiB/s: a row once the longest gap (30 s) has passed since the last one (at 32 s), not per bytes.
+    const slow: number[] = [];
+    for (let s = 1; s <= 65; s++) {
+      advance(1000);
+      if (t.observe(160 * 16 * 1024 + s * 1024).persist) slow.push(s);
+    }
+    expect(slow).toEqual([22, 52]);
   });
 
   it('persists at most once a second however fast the bytes come', () => {
@@ -46,11 +54,12 @@ describe('ProgressTracker', () => {
     advance(900);
     t.persisted(900 * 1024);
     advance(200); // 1.1 s since start, 0.2 s since the checkpoint
-    expect(t.observe(1000 * 1024).persist).toBe(false);
-    advance(900); // the runner checkpoints itself: its rows carry the bytes; ours wait twice the interval
-    expect(t.observe(1900 * 1024).persist).toBe(false);
+    expect(t.observe(2000 * 1024).persist).toBe(false);
+    advance(900); // the runner checkpoints itself: its rows carry the bytes; ours wait for twice the bytes and time
+    expect(t.observe(2800 * 1024).persist).toBe(false);
     advance(1000);
-    expect(t.observe(2900 * 1024).persist).toBe(true);
+    expect(t.observe(2900 * 1024).persist).toBe(false); // 2.1 s but 1.95 MiB since
+    expect(t.observe(2950 * 1024).persist).toBe(true); // 2 MiB
   });
 
   it('never persists bytes it already persisted', () => {
@@ -59,7 +68,7 @@ describe('ProgressTracker', () => {
     expect(t.observe(5000).persist).toBe(false);
   });
 
-  it('with the runner checkpointing about once a second, adds no row of its own', () => {
+  it('with the runner checkpointing on the same cadence, adds no row of its own', () => {
     const { t, advance } = tracker();
     let rows = 0;
     let bytes = 0;
@@ -71,14 +80,14 @@ describe('ProgressTracker', () => {
       if (ms % 1000 === 0) t.persisted(bytes);
     }
     expect(rows).toBeLessThanOrEqual(1); // before its first checkpoint only
-    // The runner's checkpoints stop (a stalled disk): rows come back, every 2 s.
+    // The runner's checkpoints stop (a stalled disk): rows come back at half the pace, per 2 MiB and 2 s.
     let later = 0;
     for (let ms = 50; ms <= 6000; ms += 50) {
       advance(50);
-      bytes += 1024;
+      bytes += 64 * 1024;
       if (t.observe(bytes).persist) later++;
     }
-    expect(later).toBe(3);
+    expect(later).toBe(3); // 1.28 MiB/s: 2 MiB takes 1.6 s, so a row every 2 s
   });
 
   it('with the runner checkpointing about once a second, its checkpoints are the events: ours only fill a gap of 2 s', () => {

@@ -140,6 +140,7 @@ describe('part writer checkpoints', () => {
       startOffset: 0,
       ringBytes: 64 * 1024,
       checkpointMs: 1000,
+      checkpointBytes: 64 * 1024, // below what moves in a second here: the interval decides
       now: () => (clock += 100), // every look at the clock is 100 ms later
       onDurable: (at) => durable.push({ at, syncsDone: o.syncs.filter((s) => s.done).length }),
     });
@@ -168,6 +169,54 @@ describe('part writer checkpoints', () => {
     // During the download (all but the final fsync at close), fsyncs are at least checkpointMs apart.
     const during = o.syncs.slice(0, -1).map((s) => s.at);
     during.slice(1).forEach((at, k) => expect(at - during[k]!).toBeGreaterThanOrEqual(1000));
+  });
+
+  /** Feeds `count` chunks of `size` bytes, one per `stepMs` of the writer's clock, each write and fsync ending before the next chunk. */
+  async function slowLink(o: { size: number; count: number; stepMs: number; checkpointBytes: number }) {
+    const file = join(dir.path, `f${n++}`);
+    let clock = 0;
+    const ob = observed(file, () => clock);
+    const durable: Array<{ bytes: number; at: number }> = [];
+    const w = createPartWriter({
+      open: ob.open,
+      startOffset: 0,
+      ringBytes: 64 * 1024,
+      checkpointMs: 1000,
+      checkpointBytes: o.checkpointBytes,
+      now: () => clock,
+      onDurable: (bytes) => durable.push({ bytes, at: clock }),
+    });
+    let written = 0;
+    w.onWritten = (x) => (written = x);
+    w.release();
+    for (let i = 1; i <= o.count; i++) {
+      clock += o.stepMs;
+      w.write(randomBytes(o.size));
+      // A chunk of the ring's least write (16 KiB here) is written at once: wait for it and any fsync, as a slow link would.
+      do await new Promise((r) => setTimeout(r, 1));
+      while (written < i * o.size || ob.syncs.some((x) => !x.done));
+    }
+    await w.close(true);
+    return { during: durable.slice(0, -1), seconds: clock / 1000 }; // the last one is close()'s
+  }
+
+  it('on a link slower than checkpointBytes a second, checkpoints per checkpointBytes written, not per second', async () => {
+    // 16 KiB per 100 ms (160 KiB/s) for 12 s: 1.9 MiB, checkpoints per 256 KiB (1.6 s), not one a second.
+    const { during, seconds } = await slowLink({ size: 16 * 1024, count: 120, stepMs: 100, checkpointBytes: 256 * 1024 });
+    expect(during.length).toBeGreaterThanOrEqual(2);
+    expect(during.length).toBeLessThan(seconds / 1.5); // once a second would be one per second
+    during.forEach((d, k) => expect(d.bytes - (during[k - 1]?.bytes ?? 0)).toBeGreaterThanOrEqual(256 * 1024));
+  });
+
+  it('on a very slow link still checkpoints once the longest gap (30 s) has passed', async () => {
+    // 16 KiB per 2 s for 120 s: the bytes never reach checkpointBytes (960 KiB in all), the time does.
+    const { during, seconds } = await slowLink({ size: 16 * 1024, count: 60, stepMs: 2000, checkpointBytes: 4 * 1024 * 1024 });
+    expect(during.length).toBeGreaterThanOrEqual(Math.floor(seconds / 30) - 1);
+    expect(during.length).toBeGreaterThanOrEqual(2);
+    during.forEach((d, k) => {
+      expect(d.bytes).toBeLessThan(4 * 1024 * 1024);
+      if (k > 0) expect(d.at - during[k - 1]!.at).toBeGreaterThanOrEqual(30_000);
+    });
   });
 
   it('without onDurable or durable close it never fsyncs', async () => {
