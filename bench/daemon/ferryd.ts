@@ -127,7 +127,13 @@ export class Ferryd {
   done(id: string): Promise<any> {
     const seen = this.finals.get(id);
     if (seen) return Promise.resolve(seen);
-    return new Promise((resolve) => this.waiters.push({ id, resolve }));
+    const waiting = new Promise((resolve) => this.waiters.push({ id, resolve }));
+    // A transfer that ended before the stream was open (one finished right after a restart) is read once.
+    const now = this.api('GET', `/v1/transfers/${id}`).then(
+      (r) => (r.status === 200 && ['completed', 'failed', 'cancelled'].includes(r.body.state) ? r.body : waiting),
+      () => waiting,
+    );
+    return Promise.race([waiting, now]);
   }
 
   private listen(): void {
