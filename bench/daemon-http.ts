@@ -6,7 +6,7 @@
 // Usage: npm run build && npx tsx bench/daemon-http.ts [--quick] [--rounds N] [--only NAME,NAME]
 //        [--keep] (leave the work dir and ferryd.log) [--ferryd-args "--cpu-prof --cpu-prof-dir D"]
 //        [--strace DIR [--strace-args "-f -T -e trace=fsync"]] (default strace -c -f of each ferry round)
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuMeter, Ferryd, resetPeak, rssMiB } from './daemon/ferryd.js';
@@ -192,6 +192,20 @@ async function upload(c: Ctx, name: string, kind: 'put' | 'tus', sizeMiB: number
   c.rows.push(row);
 }
 
+/** Bytes the kernel holds on the connections to `port` on loopback (`ss`): what the origin has counted as sent
+ * but sits in its own send queue, and what waits in the client's receive queue. A client killed now loses both
+ * whatever it does; only the rest of what it re-fetches is its own. */
+function queuedAt(port: string): { originSendQ: number; clientRecvQ: number } {
+  const rows = (args: string[]) =>
+    execFileSync('ss', ['-Htn', 'state', 'established', ...args], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.trim().split(/\s+/).map(Number));
+  const sum = (xs: number[][], col: number) => xs.reduce((n, r) => n + (r[col] ?? 0), 0);
+  return { originSendQ: sum(rows([`( sport = :${port} )`]), 1), clientRecvQ: sum(rows([`( dport = :${port} )`]), 0) };
+}
+
 /** SIGKILLs ferryd a third of the way through a download, restarts it; the origin counts what it sent twice. */
 async function killResend(c: Ctx, name: string, rate: 'fast' | number, sizeMiB: number): Promise<void> {
   const tag = `k=${name.replace(/\W+/g, '-')}`;
@@ -207,6 +221,8 @@ async function killResend(c: Ctx, name: string, rate: 'fast' | number, sizeMiB: 
   }
   // Writes complete in batches: a random delay keeps the kill from always landing right after one.
   await sleep(Math.random() * (rate === 'fast' ? 20 : 400));
+  const port = new URL(c.nginx.base).port;
+  const held = queuedAt(port);
   await c.ferryd.kill('SIGKILL');
   const atKill = onDisk();
   if (atKill >= sizeMiB * MiB) c.notes.push(`${name}: the kill landed after the last byte was written; its figure says nothing`);
@@ -224,15 +240,19 @@ async function killResend(c: Ctx, name: string, rate: 'fast' | number, sizeMiB: 
   const child = spawn('curl', ['-sS', '-o', out, curlUrl], { stdio: 'ignore' });
   while (!existsSync(out) || statSync(out).size < (sizeMiB * MiB) / 3) await sleep(rate === 'fast' ? 2 : 50);
   await sleep(Math.random() * (rate === 'fast' ? 20 : 400));
+  const curlHeld = queuedAt(port);
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   await sh(`curl -sS --fail -C - -o ${q(out)} ${q(curlUrl)}`);
   rmSync(out);
   await sleep(300);
   const curlResent = c.nginx.bytesSent(ctag) - sizeMiB * MiB;
+  const mib = (n: number) => (n / MiB).toFixed(2);
   c.notes.push(
-    `bytes re-sent after SIGKILL at a third, ${name}: ferry ${(resent / MiB).toFixed(2)} MiB (target <= 1 MiB: ${resent <= MiB ? 'ok' : 'MISS'}); ` +
-      `curl -o then -C - ${(curlResent / MiB).toFixed(2)} MiB`,
+    `bytes re-sent after SIGKILL at a third, ${name}: ferry ${mib(resent)} MiB (target <= 1 MiB: ${resent <= MiB ? 'ok' : 'MISS'}); ` +
+      `curl -o then -C - ${mib(curlResent)} MiB. In the kernel a few ms before the kill (ss; at loopback speed the queues move meanwhile): the origin's send queue ` +
+      `${mib(held.originSendQ)} / ${mib(curlHeld.originSendQ)} MiB, the client's receive queue ${mib(held.clientRecvQ)} / ` +
+      `${mib(curlHeld.clientRecvQ)} MiB (ferry / curl); re-sent less the origin's queue: ferry ${mib(resent - held.originSendQ)}, curl ${mib(curlResent - curlHeld.originSendQ)} MiB`,
   );
 }
 
