@@ -183,7 +183,12 @@ async function upload(c: Ctx, name: string, kind: 'put' | 'tus', sizeMiB: number
             async () => row.curl.push(await curlTus(c.tus.url, src, sizeMiB * MiB)),
             async () => row.ferry.push(await ferryRound(c, `${name}-${i}`, { url: c.tus.url, method: 'POST', direction: 'upload', protocol: 'tus', path: `src-${sizeMiB}.bin` })),
           ];
-    for (const step of i % 2 ? pair.reverse() : pair) await step();
+    for (const step of i % 2 ? pair.reverse() : pair) {
+      // The origin does not fsync what it received: without this the second client of a round uploads while the
+      // kernel writes back the first one's 1 GiB (unmeasured for both, but it slows whoever comes second).
+      await sh('sync');
+      await step();
+    }
     const store = join(c.work, kind === 'put' ? 'up' : 'tus');
     rmSync(store, { recursive: true, force: true });
     mkdirSync(store);
