@@ -6,8 +6,6 @@
 // (queue/usage-ledger.ts), and without them a SIGKILL would lose twice as much of a metered link's count.
 import { checkpointDue, type CheckpointCadence } from '../model/checkpoint-cadence.js';
 
-export type CheckpointConfig = CheckpointCadence;
-
 const EMIT_MS = 1000;
 
 export class ProgressTracker {
@@ -19,7 +17,7 @@ export class ProgressTracker {
 
   constructor(
     startBytes: number,
-    private readonly cfg: CheckpointConfig,
+    private readonly cfg: CheckpointCadence,
     private readonly now: () => number,
   ) {
     this.persistedBytes = startBytes;
