@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { FileScope } from './file-scope.js';
 import type { Pacer, Throttle } from './throttle.js';
 import type { SendOne } from './follow-redirects.js';
-import type { BodySource } from './http1/http1-client.js';
+import type { BodySource, FileSender } from './http1/http1-client.js';
 
 export interface EngineDeps {
   transfers: Config['transfers'];
@@ -14,6 +14,8 @@ export interface EngineDeps {
   now?: () => number;
   /** Bandwidth limits and byte accounting: one pacer per attempt sees every body chunk. */
   throttle?: Throttle;
+  /** sendfile for upload bodies over plain HTTP: the addon's (system/native.ts) unless a test passes its own. */
+  fileSender?: FileSender;
 }
 
 export type { AttemptCallbacks, AttemptResult } from '../model/attempt.js';

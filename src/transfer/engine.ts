@@ -48,7 +48,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const ca = trustedCas(cfg.caFile);
   const noProgressMs = cfg.noProgressTimeoutS * 1000;
   // No response timeouts: stalls are caught by the attempt's no-progress watchdog, uploads included.
-  const http1 = new Http1Client({ connectTimeoutMs: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}), setRcvLowat, fileSender: { sendFile: sendFileToSocket, waitWritable: waitSocketWritable } });
+  const http1 = new Http1Client({ connectTimeoutMs: cfg.connectTimeoutS * 1000, ...(ca ? { ca } : {}), setRcvLowat, fileSender: deps.fileSender ?? { sendFile: sendFileToSocket, waitWritable: waitSocketWritable } });
   const send: SendOne<BodySource> = (url, req) =>
     http1.request(url, { method: req.method, headers: req.headers, signal: req.signal, ...(req.body ? { body: req.body() } : {}) });
 

@@ -8,7 +8,7 @@ import { failureFromError, failureFromStatus, withBytes } from './classify-failu
 import { followRedirects } from './follow-redirects.js';
 import { baseHeaders } from './request-headers.js';
 import type { RequestBody } from './http1/http1-client.js';
-import { fileChunks, fileRegion, withSource, type Source } from './upload-source.js';
+import { sourceBody, withSource, type Source } from './upload-source.js';
 
 export async function runPlainUpload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
   return withSource(t, ctx, ctl, (src) => send(t, ctx, ctl, cb, src));
@@ -19,6 +19,8 @@ async function send(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Attemp
   const headers = baseHeaders(t, ctx.transfers);
   if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/octet-stream';
   let sent = 0;
+  // The body of the last hop sent: the one the final answer is to.
+  let written: Promise<number> = Promise.resolve(0);
   cb.onProgress(0, size);
   const body = (): RequestBody => {
     sent = 0;
@@ -28,8 +30,9 @@ async function send(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Attemp
       ctl.touch();
       cb.onProgress(sent, size);
     };
-    const paced = ctx.pace && { pace: ctx.pace, signal: ctl.signal };
-    return { length: size, chunks: fileChunks(src.file, 0, size, onChunk, paced), file: fileRegion(src.file, 0, onChunk, paced) };
+    const hop = sourceBody(src, 0, onChunk, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
+    written = hop.written;
+    return hop.body;
   };
   try {
     const res = await followRedirects(ctx.send, t.url, { method: t.method, headers, body }, {
@@ -38,11 +41,14 @@ async function send(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Attemp
       allowPrivate: ctx.transfers.allowPrivateRedirects,
     });
     await res.body.dump().catch(() => undefined);
+    // The answer can be read before the last write's completion (sendfile completes on the thread pool):
+    // what was sent is counted once the writer stopped, which it does at once now that the connection is done.
+    const took = await written;
     // 303 after an upload: accepted, the result lives elsewhere (see follow-redirects).
     if ((res.statusCode >= 200 && res.statusCode < 300) || res.statusCode === 303) {
-      if (sent !== size) {
+      if (took !== size) {
         // The server answered before reading everything: it did not store our file.
-        return { outcome: 'retry', error: new FerryError('LENGTH_MISMATCH', `server answered after ${sent} of ${size} bytes`), retryAfterMs: null, bytesTransferred: 0 };
+        return { outcome: 'retry', error: new FerryError('LENGTH_MISMATCH', `server answered after ${took} of ${size} bytes`), retryAfterMs: null, bytesTransferred: 0 };
       }
       return { outcome: 'completed', bytesTransferred: size, totalBytes: size };
     }

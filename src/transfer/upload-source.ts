@@ -10,7 +10,7 @@ import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, withBytes } from './classify-failure.js';
 import { openSource } from './file-scope.js';
 import { hashOpenFile } from './part-file.js';
-import type { FileRegion } from './http1/http1-client.js';
+import type { FileRegion, RequestBody } from './http1/http1-client.js';
 import type { Pacer } from './throttle.js';
 
 const MIN_CHUNK = 64 * 1024;
@@ -68,6 +68,23 @@ export async function checkSource(t: HttpJob, ctx: RunContext, ctl: AttemptContr
     }
   }
   return src;
+}
+
+/** One request's body: the source from `start` to its end, as chunks or as a file region (sendfile). */
+export interface SourceBody {
+  body: RequestBody;
+  /** The bytes the kernel took, once the client stopped writing: all of them, or fewer when the connection
+   * ended first. Awaited only after an answer came (the request was sent, so its writer runs). */
+  written: Promise<number>;
+}
+
+export function sourceBody(src: Source, start: number, onChunk: (n: number) => void, paced: { pace: Pacer; signal: AbortSignal } | null): SourceBody {
+  let settled!: (n: number) => void;
+  const written = new Promise<number>((resolve) => (settled = resolve));
+  return {
+    body: { length: src.size - start, chunks: fileChunks(src.file, start, src.size, onChunk, paced), file: fileRegion(src.file, start, onChunk, paced), settled },
+    written,
+  };
 }
 
 /**

@@ -12,7 +12,7 @@ import { failureFromError, failureFromStatus, withBytes, type Failure } from './
 import { followRedirects, type HopRequest } from './follow-redirects.js';
 import { checkNextPlace, crossOriginHeaders } from './origin-rules.js';
 import { baseHeaders, headerOf } from './request-headers.js';
-import { fileChunks, fileRegion, withSource, type Source } from './upload-source.js';
+import { sourceBody, withSource, type Source } from './upload-source.js';
 
 const TUS_VERSION = '1.0.0';
 // The upload is gone (expired, deleted, or never ours): start a new one.
@@ -75,8 +75,8 @@ async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Atte
     }
     cb.onProgress(confirmed, size);
     while (confirmed < size) {
-      let sent = 0;
       const start = confirmed;
+      let written: Promise<number> = Promise.resolve(0);
       const res = await send(uploadUrl, {
         method: 'PATCH',
         headers: {
@@ -84,16 +84,20 @@ async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Atte
           'upload-offset': String(start),
         },
         body: () => {
-          sent = 0;
+          let sent = 0;
           const onChunk = (n: number): void => {
             sent += n;
             ctl.touch();
             cb.onProgress(start + sent, size);
           };
-          const paced = ctx.pace && { pace: ctx.pace, signal: ctl.signal };
-          return { length: size - start, chunks: fileChunks(src.file, start, size, onChunk, paced), file: fileRegion(src.file, start, onChunk, paced) };
+          const hop = sourceBody(src, start, onChunk, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
+          written = hop.written;
+          return hop.body;
         },
       });
+      // The server's Upload-Offset says what it kept; waiting for the writer keeps a late completion (sendfile
+      // on the thread pool) from reporting progress after the PATCH, or the attempt, is over.
+      await written;
       if (GONE.has(res.statusCode)) {
         cb.onResumeState({ tusUrl: undefined });
         throw new Stop({ outcome: 'retry', error: new FerryError('PROTOCOL_ERROR', `the tus upload disappeared (HTTP ${res.statusCode}); it will be created anew`), retryAfterMs: null });

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { defaultConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { ResumeState, HttpJob, Warning } from '../../src/model/job.js';
-import { createEngine, type AttemptResult } from '../../src/transfer/engine.js';
+import { createEngine, type AttemptResult, type EngineDeps } from '../../src/transfer/engine.js';
 import { makeTempDir } from '../support/tmp.js';
 import { record } from '../support/records.js';
 
@@ -18,7 +18,7 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export function makeHarness(over: Partial<Config['transfers']> = {}, now?: () => number): Harness {
+export function makeHarness(over: Partial<Config['transfers']> = {}, now?: () => number, extra: Pick<EngineDeps, 'fileSender'> = {}): Harness {
   const tmp = makeTempDir('ferry-engine-');
   const root = join(tmp.path, 'root');
   mkdirSync(root);
@@ -27,6 +27,7 @@ export function makeHarness(over: Partial<Config['transfers']> = {}, now?: () =>
     transfersRoot: root,
     log: pino({ level: 'silent' }),
     ...(now ? { now } : {}),
+    ...extra,
   });
   return {
     root,

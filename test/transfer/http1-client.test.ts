@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Http1Client, http1Request, type Http1Response } from '../../src/transfer/http1/http1-client.js';
+import { Http1Client, http1Request, type Http1Response, type RequestBody } from '../../src/transfer/http1/http1-client.js';
 import { failureFromError } from '../../src/transfer/classify-failure.js';
 import { sendFileToSocket, waitSocketWritable } from '../../src/system/native.js';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -258,7 +258,7 @@ describe('HTTP/1.1 download client', () => {
         });
       });
     }
-    const put = (url: string, body?: { length: number; chunks: AsyncIterable<Uint8Array> }, method = 'PUT'): Promise<Http1Response> =>
+    const put = (url: string, body?: RequestBody, method = 'PUT'): Promise<Http1Response> =>
       http1Request(new URL(url), { method, headers: { 'Content-Length': '999' }, signal: signal(), ...(body ? { body } : {}) }, { connectTimeoutMs: 5000 });
 
     it('frames the body by its length (not the caller\'s header), byte for byte; a bodiless POST says 0', async () => {
@@ -269,8 +269,11 @@ describe('HTTP/1.1 download client', () => {
         got = { head, body };
         return 'HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n';
       });
-      const res = await put(`${url}/up`, { length: whole.length, chunks: chunksOf(parts) });
+      let written: number | null = null;
+      const res = await put(`${url}/up`, { length: whole.length, chunks: chunksOf(parts), settled: (n: number) => void (written = n) } as RequestBody);
       expect(res.statusCode).toBe(201);
+      for (let i = 0; i < 100 && written === null; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(written).toBe(whole.length); // every byte reached the kernel
       expect(got!.head).toContain(`content-length: ${whole.length}`);
       expect(got!.head).not.toContain('999');
       expect(got!.body.equals(whole)).toBe(true);
@@ -301,12 +304,14 @@ describe('HTTP/1.1 download client', () => {
         await req;
         s.end('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       });
-      const res = await put(`${url}/big`, { length: 1024 * 1024 * 1024, chunks: endless() });
+      let written: number | null = null;
+      const res = await put(`${url}/big`, { length: 1024 * 1024 * 1024, chunks: endless(), settled: (n: number) => void (written = n) } as RequestBody);
       expect(res.statusCode).toBe(413);
       await res.body.dump();
-      for (let i = 0; i < 100 && !finished; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 100 && (!finished || written === null); i++) await new Promise((r) => setTimeout(r, 20));
       expect(finished).toBe(true);
       expect(taken).toBeLessThan(4096); // far from the 1 GiB it announced
+      expect(written).toBeLessThanOrEqual((taken + 1) * 256 * 1024); // no more than was handed over: writes cut off are not counted
     });
 
     it('closes the connection with LENGTH_MISMATCH when the body ends short (the source shrank), and carries a source error', async () => {
@@ -435,6 +440,39 @@ describe('HTTP/1.1 download client', () => {
         expect(taken.reduce((a, b) => a + b, 0)).toBe(before); // nothing more after the connection ended
         expect(before).toBeLessThan(64 * 1024 * 1024);
         closeSync(big);
+      } finally {
+        closeSync(fd);
+      }
+    });
+
+    it('reports what was sent once the last sendfile completed, also when the answer was read before that completion', async () => {
+      const data = randomBytes(2 * 1024 * 1024);
+      const fd = fileOf(data);
+      try {
+        const { url } = await slowSink(64 * 1024 * 1024);
+        // The thread pool's completion delivered after the socket's answer: the order the race produced.
+        const late = {
+          sendFile: async (s: net.Socket, f: number, offset: number, count: number) => {
+            const r = await sendFileToSocket(s, f, offset, count);
+            await new Promise((ok) => setTimeout(ok, 150));
+            return r;
+          },
+          waitWritable: waitSocketWritable,
+        };
+        const taken: number[] = [];
+        let settled!: (n: number) => void;
+        const written = new Promise<number>((ok) => (settled = ok));
+        const res = await new Http1Client({ connectTimeoutMs: 5000, fileSender: late, keepAlive: false }).request(new URL(`${url}/late`), {
+          method: 'PUT',
+          headers: {},
+          signal: signal(),
+          body: { length: data.length, chunks: never(), file: region(fd, 0, taken), settled },
+        });
+        expect(res.statusCode).toBe(201);
+        const atAnswer = taken.reduce((a, b) => a + b, 0);
+        expect(atAnswer).toBeLessThan(data.length); // the answer came first: counting here would read a short body
+        expect(await written).toBe(data.length);
+        expect(taken.reduce((a, b) => a + b, 0)).toBe(data.length);
       } finally {
         closeSync(fd);
       }

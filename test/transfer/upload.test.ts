@@ -8,6 +8,7 @@ import { startTusOrigin, type TusOrigin } from '../support/tus-origin.js';
 import { record } from '../support/records.js';
 import type { HttpJob } from '../../src/model/job.js';
 import { attempt, makeHarness, sha256, type Harness } from './harness.js';
+import { sendFileToSocket, waitSocketWritable } from '../../src/system/native.js';
 
 const MiB = 1024 * 1024;
 let origin: Origin;
@@ -31,6 +32,20 @@ function upload(url: string, rel: string, content: Buffer | null, over: Partial<
     writeFileSync(join(h.root, rel), content);
   }
   return record(`u-${randomBytes(4).toString('hex')}`, 'a', { url, path: rel, method: 'PUT', direction: 'upload', ...over });
+}
+
+/** An engine whose sendfile completions (thread pool) are delivered 150 ms late, after the origin's answer. */
+function lateHarness(): Harness {
+  return makeHarness({}, undefined, {
+    fileSender: {
+      sendFile: async (s, fd, offset, count) => {
+        const r = await sendFileToSocket(s, fd, offset, count);
+        await new Promise((ok) => setTimeout(ok, 150));
+        return r;
+      },
+      waitWritable: waitSocketWritable,
+    },
+  });
 }
 
 describe('plain upload', () => {
@@ -65,6 +80,23 @@ describe('plain upload', () => {
       await tlsOrigin.close();
       certs.cleanup();
     }
+  });
+
+  it('completes when the answer is read before the last sendfile completion (no LENGTH_MISMATCH, no second send)', async () => {
+    const late = lateHarness();
+    onTestFinished(() => late.cleanup());
+    const content = randomBytes(MiB + 5);
+    mkdirSync(join(late.root, 'up'), { recursive: true });
+    writeFileSync(join(late.root, 'up/late.bin'), content);
+    const sink = origin.sink('/put-late');
+    const r = await attempt(late, record(`u-${randomBytes(4).toString('hex')}`, 'a', { url: origin.url('/put-late'), path: 'up/late.bin', method: 'PUT', direction: 'upload' }));
+    expect(r).toMatchObject({ outcome: 'completed', bytesTransferred: content.length });
+    expect(sink.bodies).toHaveLength(1);
+    expect(sink.bodies[0]!.equals(content)).toBe(true);
+    const reported = r.rec.progress.length;
+    await new Promise((ok) => setTimeout(ok, 300));
+    expect(r.rec.progress.length).toBe(reported); // nothing reported after the attempt ended
+    expect(r.rec.progress.at(-1)).toEqual([content.length, content.length]);
   });
 
   it('uploads with POST when asked', async () => {
@@ -136,6 +168,21 @@ describe('tus upload', () => {
     const id = t.resume.tusUrl!.split('/').pop()!;
     expect(readdirSync(tus.dir)).toContain(id);
     expect(sha256(readFileSync(join(tus.dir, id)))).toBe(sha256(content));
+  });
+
+  it('reports no progress after the attempt ended when the PATCH answer is read before the last sendfile completion', async () => {
+    const late = lateHarness();
+    onTestFinished(() => late.cleanup());
+    const content = randomBytes(MiB + 3);
+    mkdirSync(join(late.root, 'up'), { recursive: true });
+    writeFileSync(join(late.root, 'up/tus-late.bin'), content);
+    const t = record(`u-${randomBytes(4).toString('hex')}`, 'a', { url: tus.url, path: 'up/tus-late.bin', method: 'POST', direction: 'upload', protocol: 'tus' });
+    const r = await attempt(late, t);
+    expect(r).toMatchObject({ outcome: 'completed', bytesTransferred: content.length });
+    const reported = r.rec.progress.length;
+    await new Promise((ok) => setTimeout(ok, 300));
+    expect(r.rec.progress.length).toBe(reported);
+    expect(r.rec.progress.at(-1)).toEqual([content.length, content.length]);
   });
 
   it('creates a new upload when the stored upload URL is gone', async () => {

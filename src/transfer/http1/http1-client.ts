@@ -46,6 +46,10 @@ export interface RequestBody {
   chunks: AsyncIterable<Uint8Array>;
   /** The same bytes as a region of an open file, which a plain-HTTP connection sends with sendfile instead. */
   file?: FileRegion;
+  /** Called once the client stopped writing this body (all of it, or the connection ended first), with the
+   * bytes the kernel took. An answer can be read before the last write's completion is (sendfile completes
+   * on the thread pool): a caller that compares what it sent waits for this, not for the answer. */
+  settled?: (written: number) => void;
 }
 
 /** `length` bytes of an open file from `offset`; nothing else reads through the descriptor meanwhile. */
@@ -387,11 +391,13 @@ export class Http1Client {
         const sender = this.opts.fileSender;
         // sendfile writes past Node's queue: it starts once the head is in the kernel.
         if (body && file && sender && url.protocol === 'http:') {
-          void writeThrough(socket, head).then(() => sendRegion(socket, body.length, file, sender));
+          void writeThrough(socket, head)
+            .then(() => sendRegion(socket, body.length, file, sender))
+            .then((n) => body.settled?.(n));
           return;
         }
         socket.write(head);
-        if (body) void writeBody(socket, body);
+        if (body) void writeBody(socket, body).then((n) => body.settled?.(n));
       };
       if (reused) {
         socket.resume();
@@ -482,28 +488,29 @@ function writeThrough(socket: net.Socket, buf: Buffer | string): Promise<void> {
  * Sends a body that is a file region with sendfile on the thread pool; when the socket is full, waits for
  * room on Node's loop (the addon's waitWritable: a third of the buffer free, so each call moves a batch).
  * Stops when the connection ends first; closes it with LENGTH_MISMATCH when the file ends short (it shrank),
- * and with a send error as that error.
+ * and with a send error as that error. Resolves with the bytes sent; never rejects.
  */
-async function sendRegion(socket: net.Socket, length: number, file: FileRegion, sender: FileSender): Promise<void> {
+async function sendRegion(socket: net.Socket, length: number, file: FileRegion, sender: FileSender): Promise<number> {
   let pos = file.offset;
   const end = file.offset + length;
   try {
     while (pos < end) {
       const most = await file.ready();
       // Checked right before each call: the runner closes the file only after the connection is gone.
-      if (socket.destroyed) return;
+      if (socket.destroyed) break;
       const { sent, full } = await sender.sendFile(socket, file.fd, pos, Math.min(end - pos, most, SENDFILE_MAX));
       if (sent > 0) {
         pos += sent;
         file.taken(sent);
       }
-      if (pos >= end || socket.destroyed) return;
+      if (pos >= end || socket.destroyed) break;
       if (full) await sender.waitWritable(socket, WAIT_MS);
       else if (sent === 0) throw new FerryError('LENGTH_MISMATCH', `the request body ended after ${pos - file.offset} of ${length} bytes (the source shrank)`);
     }
   } catch (e) {
     socket.destroy(e instanceof Error ? e : new FerryError('INTERNAL', String(e)));
   }
+  return pos - file.offset;
 }
 
 /**
@@ -511,15 +518,27 @@ async function sendRegion(socket: net.Socket, length: number, file: FileRegion, 
  * source reuses its buffers on that promise: upload-source.ts). Stops when the connection ends first (an early
  * answer, an abort): leaving the loop returns the iterator, which settles its read in flight. A body that
  * ends short of or runs past its length, or whose source fails, closes the connection with that error.
+ * Resolves, once the last write completed or failed, with the bytes the kernel took (a write Node still
+ * queued when the connection closed is not counted); never rejects.
  */
-async function writeBody(socket: net.Socket, body: RequestBody): Promise<void> {
+async function writeBody(socket: net.Socket, body: RequestBody): Promise<number> {
   let written = 0;
+  let flushed = 0;
+  let last: Promise<void> = Promise.resolve();
   try {
     for await (const chunk of body.chunks) {
-      if (socket.destroyed) return;
+      if (socket.destroyed) break;
       written += chunk.length;
       if (written > body.length) throw new FerryError('LENGTH_MISMATCH', `the request body ran past its ${body.length} bytes`);
-      if (!socket.write(chunk)) await drained(socket);
+      const n = chunk.length;
+      let done!: () => void;
+      last = new Promise<void>((resolve) => (done = resolve));
+      // Callbacks run in write order, with an error for a write a close cut off.
+      const ok = socket.write(chunk, (err) => {
+        if (!err) flushed += n;
+        done();
+      });
+      if (!ok) await drained(socket);
     }
     if (written < body.length && !socket.destroyed) {
       throw new FerryError('LENGTH_MISMATCH', `the request body ended after ${written} of ${body.length} bytes (the source shrank)`);
@@ -527,6 +546,21 @@ async function writeBody(socket: net.Socket, body: RequestBody): Promise<void> {
   } catch (e) {
     socket.destroy(e instanceof Error ? e : new FerryError('INTERNAL', String(e)));
   }
+  await untilClosedOr(socket, last);
+  return flushed;
+}
+
+/** Resolves once `p` settled or the socket closed, whichever comes first. */
+function untilClosedOr(socket: net.Socket, p: Promise<void>): Promise<void> {
+  if (socket.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('close', done);
+    void p.then(done);
+  });
 }
 
 /** One request on a connection of its own, closed after it (tests; the engine keeps one client for all its requests). */
