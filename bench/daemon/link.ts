@@ -18,8 +18,16 @@ export interface Link {
   readonly agent: string[];
   /** Where nginx stores PUT bodies (`${base}up/NAME`). */
   readonly upDir: string;
-  /** Shapes both directions to `mibps` MiB/s. */
-  rate(mibps: number): void;
+  /** Shapes both directions to `mibps` MiB/s; `null`: no shaping (the veth pair's own speed). */
+  rate(mibps: number | null): void;
+  /** What the origin's side put on the wire towards the agent, once: the veth's bytes less each packet's Ethernet,
+   * IP and TCP headers (66 bytes with timestamps; a GSO packet counts its once) and less the segments TCP
+   * retransmitted (an unshaped veth drops under load; ~1448 bytes each). Off by a few KiB per GiB. */
+  originPayloadBytes(): number;
+  /** Segments the origin's TCP retransmitted so far (nstat TcpRetransSegs): wire bytes beyond the payload. */
+  originRetransSegs(): number;
+  /** The prefix that runs a command on the origin's side. */
+  readonly origin: string[];
   stop(): void;
 }
 
@@ -61,12 +69,25 @@ http {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  const retransSegs = (): number => {
+    const out = execFileSync('ip', ['netns', 'exec', link.originNs, 'nstat', '-asz', 'TcpRetransSegs'], { encoding: 'utf8' });
+    return Number(/TcpRetransSegs\s+(\d+)/.exec(out)?.[1] ?? NaN);
+  };
   return {
     base,
     agent,
     upDir,
+    origin: link.exec(link.originNs),
     rate: (mibps) => {
-      for (const side of ['origin', 'agent'] as const) link.qdisc(side, `tbf rate ${mibps}mibps burst 16kb latency 400ms`);
+      for (const side of ['origin', 'agent'] as const) {
+        if (mibps === null) link.unshape(side);
+        else link.qdisc(side, `tbf rate ${mibps}mibps burst 16kb latency 400ms`);
+      }
+    },
+    originRetransSegs: retransSegs,
+    originPayloadBytes: () => {
+      const { bytes, packets } = link.originTx();
+      return bytes - packets * 66 - retransSegs() * 1448;
     },
     stop: () => {
       if (proc.exitCode === null) proc.kill('SIGTERM');

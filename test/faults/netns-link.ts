@@ -13,9 +13,13 @@ export interface NetnsLink {
   exec(ns: string): string[];
   /** tc qdisc on one side's veth egress, e.g. 'netem loss 2% delay 50ms rate 4mbit' or 'tbf rate 4mbit …'. */
   qdisc(side: 'origin' | 'agent', spec: string): void;
+  /** Removes a side's qdisc (the veth's own default: no queue, no shaping). */
+  unshape(side: 'origin' | 'agent'): void;
   setLink(up: boolean): void;
   /** TX bytes counted by the origin side's veth (what really crossed the link towards the agent). */
   originTxBytes(): number;
+  /** The same with its packet count (a GSO packet's headers are counted once per packet). */
+  originTx(): { bytes: number; packets: number };
   destroy(): void;
 }
 
@@ -69,12 +73,20 @@ export function makeNetnsLink(subnet: number): NetnsLink {
       const [ns, dev] = side === 'origin' ? [originNs, vo] : [agentNs, va];
       execFileSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', ...spec.split(' ')], { stdio: 'pipe' });
     },
+    unshape(side) {
+      const [ns, dev] = side === 'origin' ? [originNs, vo] : [agentNs, va];
+      spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root'], { stdio: 'pipe' });
+    },
     setLink(up) {
       run(['-n', originNs, 'link', 'set', vo, up ? 'up' : 'down']);
     },
     originTxBytes() {
+      return this.originTx().bytes;
+    },
+    originTx() {
       const out = execFileSync('ip', ['-n', originNs, '-s', '-j', 'link', 'show', vo], { encoding: 'utf8' });
-      return Number((JSON.parse(out) as Array<{ stats64: { tx: { bytes: number } } }>)[0]!.stats64.tx.bytes);
+      const { tx } = (JSON.parse(out) as Array<{ stats64: { tx: { bytes: number; packets: number } } }>)[0]!.stats64;
+      return { bytes: Number(tx.bytes), packets: Number(tx.packets) };
     },
     destroy() {
       spawnSync('ip', ['netns', 'del', originNs]);
