@@ -450,11 +450,14 @@ describe('HTTP/1.1 download client', () => {
       const fd = fileOf(data);
       try {
         const { url } = await slowSink(64 * 1024 * 1024);
-        // The thread pool's completion delivered after the socket's answer: the order the race produced.
+        // The thread pool's completion of the call that sends the last bytes is delivered only after the client has
+        // the answer: the order the race produced.
+        let answered!: () => void;
+        const answer = new Promise<void>((ok) => (answered = ok));
         const late = {
           sendFile: async (s: net.Socket, f: number, offset: number, count: number) => {
             const r = await sendFileToSocket(s, f, offset, count);
-            await new Promise((ok) => setTimeout(ok, 150));
+            if (offset + r.sent >= data.length) await answer;
             return r;
           },
           waitWritable: waitSocketWritable,
@@ -471,6 +474,7 @@ describe('HTTP/1.1 download client', () => {
         expect(res.statusCode).toBe(201);
         const atAnswer = taken.reduce((a, b) => a + b, 0);
         expect(atAnswer).toBeLessThan(data.length); // the answer came first: counting here would read a short body
+        answered();
         expect(await written).toBe(data.length);
         expect(taken.reduce((a, b) => a + b, 0)).toBe(data.length);
       } finally {
