@@ -26,10 +26,10 @@ afterAll(async () => {
   await tus.close();
 });
 
-function upload(url: string, rel: string, content: Buffer | null, over: Partial<HttpJob> = {}): HttpJob {
+function upload(url: string, rel: string, content: Buffer | null, over: Partial<HttpJob> = {}, into: Harness = h): HttpJob {
   if (content) {
-    mkdirSync(dirname(join(h.root, rel)), { recursive: true });
-    writeFileSync(join(h.root, rel), content);
+    mkdirSync(dirname(join(into.root, rel)), { recursive: true });
+    writeFileSync(join(into.root, rel), content);
   }
   return record(`u-${randomBytes(4).toString('hex')}`, 'a', { url, path: rel, method: 'PUT', direction: 'upload', ...over });
 }
@@ -86,10 +86,8 @@ describe('plain upload', () => {
     const late = lateHarness();
     onTestFinished(() => late.cleanup());
     const content = randomBytes(MiB + 5);
-    mkdirSync(join(late.root, 'up'), { recursive: true });
-    writeFileSync(join(late.root, 'up/late.bin'), content);
     const sink = origin.sink('/put-late');
-    const r = await attempt(late, record(`u-${randomBytes(4).toString('hex')}`, 'a', { url: origin.url('/put-late'), path: 'up/late.bin', method: 'PUT', direction: 'upload' }));
+    const r = await attempt(late, upload(origin.url('/put-late'), 'up/late.bin', content, {}, late));
     expect(r).toMatchObject({ outcome: 'completed', bytesTransferred: content.length });
     expect(sink.bodies).toHaveLength(1);
     expect(sink.bodies[0]!.equals(content)).toBe(true);
@@ -174,10 +172,7 @@ describe('tus upload', () => {
     const late = lateHarness();
     onTestFinished(() => late.cleanup());
     const content = randomBytes(MiB + 3);
-    mkdirSync(join(late.root, 'up'), { recursive: true });
-    writeFileSync(join(late.root, 'up/tus-late.bin'), content);
-    const t = record(`u-${randomBytes(4).toString('hex')}`, 'a', { url: tus.url, path: 'up/tus-late.bin', method: 'POST', direction: 'upload', protocol: 'tus' });
-    const r = await attempt(late, t);
+    const r = await attempt(late, upload(tus.url, 'up/tus-late.bin', content, { protocol: 'tus', method: 'POST' }, late));
     expect(r).toMatchObject({ outcome: 'completed', bytesTransferred: content.length });
     const reported = r.rec.progress.length;
     await new Promise((ok) => setTimeout(ok, 300));
