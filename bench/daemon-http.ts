@@ -7,7 +7,7 @@
 //        [--keep] (leave the work dir and ferryd.log) [--ferryd-args "--cpu-prof --cpu-prof-dir D"]
 //        [--strace DIR [--strace-args "-f -T -e trace=fsync"]] (default strace -c -f of each ferry round)
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuMeter, Ferryd, resetPeak, rssMiB } from './daemon/ferryd.js';
 import { linkUnavailable, startLink, type Link } from './daemon/link.js';
@@ -41,6 +41,8 @@ interface Row {
 
 interface Ctx {
   work: string;
+  /** Where the origins store upload bodies (tmpfs when it has room: the origin's disk is not what is measured). */
+  bodies: string;
   www: string;
   nginx: Nginx;
   tus: TusServer;
@@ -184,15 +186,17 @@ async function upload(c: Ctx, name: string, kind: 'put' | 'tus', sizeMiB: number
             async () => row.ferry.push(await ferryRound(c, `${name}-${i}`, { url: c.tus.url, method: 'POST', direction: 'upload', protocol: 'tus', path: `src-${sizeMiB}.bin` })),
           ];
     for (const step of i % 2 ? pair.reverse() : pair) {
-      // The origin does not fsync what it received: without this the second client of a round uploads while the
-      // kernel writes back the first one's 1 GiB (unmeasured for both, but it slows whoever comes second).
+      // Each client uploads into an empty store: a second 1 GiB file written next to the first one made the
+      // origin drain at a quarter of its speed in some rounds, for curl as much as for ferry.
+      const store = join(c.bodies, kind === 'put' ? 'up' : 'tus');
+      rmSync(store, { recursive: true, force: true });
+      mkdirSync(store);
+      chmodSync(store, 0o777); // nginx's worker runs unprivileged
+      // Writeback left from earlier steps (the origin's files when they are not on tmpfs: it does not fsync) is
+      // done before a step, not during it.
       await sh('sync');
       await step();
     }
-    const store = join(c.work, kind === 'put' ? 'up' : 'tus');
-    rmSync(store, { recursive: true, force: true });
-    mkdirSync(store);
-    chmodSync(store, 0o777); // nginx's worker runs unprivileged
   }
   c.rows.push(row);
 }
@@ -364,17 +368,22 @@ async function main(): Promise<void> {
   try {
     mkdirSync(www);
     for (const s of new Set(Object.values(SIZES))) makeFile(join(www, `d${s}.bin`), s * MiB);
-    const nginx = await startNginx(work, www, [12, 6, 2]);
+    // Upload bodies land on tmpfs when it has room for two: on the bench's disk, the origin's own writes (a second
+    // 1 GiB file, writeback) made some rounds 4-6x slower for either client.
+    const shm = '/dev/shm';
+    const bodies = existsSync(shm) && statfsSync(shm).bavail * statfsSync(shm).bsize > 3 * SIZES.fast * MiB ? mkdtempSync(join(shm, 'ferry-bench-bodies-')) : work;
+    if (bodies !== work) cleanups.push(() => rmSync(bodies, { recursive: true, force: true }));
+    const nginx = await startNginx(work, www, [12, 6, 2], bodies);
     cleanups.unshift(() => nginx.stop());
-    mkdirSync(join(work, 'tus'), { mode: 0o777 });
-    const tus = await startTus(join(work, 'tus'));
+    mkdirSync(join(bodies, 'tus'), { mode: 0o777 });
+    const tus = await startTus(join(bodies, 'tus'));
     cleanups.unshift(() => tus.stop());
     // Default config but for the upload cap (100 MB by default): the bench uploads 1 GiB.
     const ferryd = new Ferryd(join(work, 'ferryd'), { policy: { uploadCaps: { externalPowerBytes: 4 * 1024 * MiB } } });
     await ferryd.start(ferrydArgs);
     cleanups.unshift(() => ferryd.kill('SIGTERM'));
     linkSync(join(www, `d${SIZES.fast}.bin`), join(ferryd.root, `src-${SIZES.fast}.bin`));
-    const c: Ctx = { work, www, nginx, tus, ferryd, rows: [], notes: [] };
+    const c: Ctx = { work, bodies, www, nginx, tus, ferryd, rows: [], notes: [] };
     cleanups.unshift(async () => {
       if (!c.link) return;
       await c.link.ferryd.kill('SIGTERM');

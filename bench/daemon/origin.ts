@@ -41,12 +41,13 @@ export interface Nginx {
   stop(): void;
 }
 
-export async function startNginx(work: string, www: string, rates: number[]): Promise<Nginx> {
-  const upDir = join(work, 'up');
-  const t = join(work, 'nginx-temp');
+/** `bodies`: where PUT bodies (and nginx's temp files, for the rename) go; `work` unless given. */
+export async function startNginx(work: string, www: string, rates: number[], bodies = work): Promise<Nginx> {
+  const upDir = join(bodies, 'up');
+  const t = join(bodies, 'nginx-temp');
   for (const d of [upDir, t]) mkdirSync(d, { recursive: true });
   // Workers drop to an unprivileged user when started as root: let them read and write.
-  for (const d of [work, www, upDir, t]) chmodSync(d, 0o777);
+  for (const d of [work, www, bodies, upDir, t]) chmodSync(d, 0o777);
   const port = await freePort();
   const log = join(work, 'access.log');
   const limited = rates.map((r) => `location /r${r}/ { alias ${www}/; limit_rate ${r}m; }`).join('\n    ');
