@@ -7,8 +7,7 @@ import type { AttemptControl } from './attempt-control.js';
 import { failureFromError, failureFromStatus, withBytes } from './classify-failure.js';
 import { followRedirects } from './follow-redirects.js';
 import { baseHeaders } from './request-headers.js';
-import type { RequestBody } from './http1/http1-client.js';
-import { sourceBody, withSource, type Source } from './upload-source.js';
+import { sourceHops, withSource, type Source } from './upload-source.js';
 
 export async function runPlainUpload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: AttemptCallbacks): Promise<AttemptResult> {
   return withSource(t, ctx, ctl, (src) => send(t, ctx, ctl, cb, src));
@@ -18,24 +17,11 @@ async function send(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Attemp
   const { size } = src;
   const headers = baseHeaders(t, ctx.transfers);
   if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/octet-stream';
-  let sent = 0;
-  // The body of the last hop sent: the one the final answer is to.
-  let written: Promise<number> = Promise.resolve(0);
   cb.onProgress(0, size);
-  const body = (): RequestBody => {
-    sent = 0;
-    // Every redirect hop re-reads the same descriptor from 0, never the path.
-    const onChunk = (n: number): void => {
-      sent += n;
-      ctl.touch();
-      cb.onProgress(sent, size);
-    };
-    const hop = sourceBody(src, 0, onChunk, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
-    written = hop.written;
-    return hop.body;
-  };
+  // Every redirect hop re-reads the same descriptor from 0, never the path.
+  const hops = sourceHops(src, 0, ctx, ctl, (b, total) => cb.onProgress(b, total));
   try {
-    const res = await followRedirects(ctx.send, t.url, { method: t.method, headers, body }, {
+    const res = await followRedirects(ctx.send, t.url, { method: t.method, headers, body: hops.body }, {
       maxRedirects: ctx.transfers.maxRedirects,
       signal: ctl.signal,
       allowPrivate: ctx.transfers.allowPrivateRedirects,
@@ -43,7 +29,7 @@ async function send(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Attemp
     await res.body.dump().catch(() => undefined);
     // The answer can be read before the last write's completion (sendfile completes on the thread pool):
     // what was sent is counted once the writer stopped, which it does at once now that the connection is done.
-    const took = await written;
+    const took = await hops.written();
     // 303 after an upload: accepted, the result lives elsewhere (see follow-redirects).
     if ((res.statusCode >= 200 && res.statusCode < 300) || res.statusCode === 303) {
       if (took !== size) {

@@ -70,20 +70,32 @@ export async function checkSource(t: HttpJob, ctx: RunContext, ctl: AttemptContr
   return src;
 }
 
-/** One request's body: the source from `start` to its end, as chunks or as a file region (sendfile). */
-export interface SourceBody {
-  body: RequestBody;
-  /** The bytes the kernel took, once the client stopped writing: all of them, or fewer when the connection
-   * ended first. Awaited only after an answer came (the request was sent, so its writer runs). */
-  written: Promise<number>;
+/** A request body built anew for each redirect hop, and what the last hop's writer sent. */
+export interface SourceHops {
+  /** The source from `start` to its end, as chunks or as a file region (sendfile); progress is reported as
+   * `start` plus the bytes taken, each chunk also feeds the no-progress watchdog. */
+  body(): RequestBody;
+  /** The bytes the kernel took for the last hop built, once the client stopped writing it: all of them, or fewer
+   * when the connection ended first. Awaited only after an answer came (the request was sent, so its writer runs). */
+  written(): Promise<number>;
 }
 
-export function sourceBody(src: Source, start: number, onChunk: (n: number) => void, paced: { pace: Pacer; signal: AbortSignal } | null): SourceBody {
-  let settled!: (n: number) => void;
-  const written = new Promise<number>((resolve) => (settled = resolve));
+export function sourceHops(src: Source, start: number, ctx: RunContext, ctl: AttemptControl, onProgress: (bytes: number, total: number) => void): SourceHops {
+  let last: Promise<number> = Promise.resolve(0);
   return {
-    body: { length: src.size - start, chunks: fileChunks(src.file, start, src.size, onChunk, paced), file: fileRegion(src.file, start, onChunk, paced), settled },
-    written,
+    body: () => {
+      let sent = 0;
+      const onChunk = (n: number): void => {
+        sent += n;
+        ctl.touch();
+        onProgress(start + sent, src.size);
+      };
+      const paced = ctx.pace && { pace: ctx.pace, signal: ctl.signal };
+      let settled!: (n: number) => void;
+      last = new Promise<number>((resolve) => (settled = resolve));
+      return { length: src.size - start, chunks: fileChunks(src.file, start, src.size, onChunk, paced), file: fileRegion(src.file, start, onChunk, paced), settled };
+    },
+    written: () => last,
   };
 }
 

@@ -12,7 +12,7 @@ import { failureFromError, failureFromStatus, withBytes, type Failure } from './
 import { followRedirects, type HopRequest } from './follow-redirects.js';
 import { checkNextPlace, crossOriginHeaders } from './origin-rules.js';
 import { baseHeaders, headerOf } from './request-headers.js';
-import { sourceBody, withSource, type Source } from './upload-source.js';
+import { sourceHops, withSource, type Source } from './upload-source.js';
 
 const TUS_VERSION = '1.0.0';
 // The upload is gone (expired, deleted, or never ours): start a new one.
@@ -75,29 +75,18 @@ async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Atte
     }
     cb.onProgress(confirmed, size);
     while (confirmed < size) {
-      const start = confirmed;
-      let written: Promise<number> = Promise.resolve(0);
+      const hops = sourceHops(src, confirmed, ctx, ctl, (b, total) => cb.onProgress(b, total));
       const res = await send(uploadUrl, {
         method: 'PATCH',
         headers: {
           'content-type': 'application/offset+octet-stream',
-          'upload-offset': String(start),
+          'upload-offset': String(confirmed),
         },
-        body: () => {
-          let sent = 0;
-          const onChunk = (n: number): void => {
-            sent += n;
-            ctl.touch();
-            cb.onProgress(start + sent, size);
-          };
-          const hop = sourceBody(src, start, onChunk, ctx.pace && { pace: ctx.pace, signal: ctl.signal });
-          written = hop.written;
-          return hop.body;
-        },
+        body: hops.body,
       });
       // The server's Upload-Offset says what it kept; waiting for the writer keeps a late completion (sendfile
       // on the thread pool) from reporting progress after the PATCH, or the attempt, is over.
-      await written;
+      await hops.written();
       if (GONE.has(res.statusCode)) {
         cb.onResumeState({ tusUrl: undefined });
         throw new Stop({ outcome: 'retry', error: new FerryError('PROTOCOL_ERROR', `the tus upload disappeared (HTTP ${res.statusCode}); it will be created anew`), retryAfterMs: null });
@@ -107,7 +96,7 @@ async function upload(t: HttpJob, ctx: RunContext, ctl: AttemptControl, cb: Atte
       }
       if (res.statusCode < 200 || res.statusCode >= 300) throw new Stop(failureFromStatus(res.statusCode, res.headers, ctx.now()));
       const next = Number(headerOf(res.headers, 'upload-offset'));
-      if (!Number.isInteger(next) || next <= start || next > size) {
+      if (!Number.isInteger(next) || next <= confirmed || next > size) {
         throw new Stop({ outcome: 'retry', error: new FerryError('PROTOCOL_ERROR', `tus PATCH answered an unusable Upload-Offset`), retryAfterMs: null });
       }
       confirmed = next;
