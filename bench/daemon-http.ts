@@ -215,115 +215,137 @@ function queuedAt(port: string, originNs: string[] = [], agentNs: string[] = [])
   return { originSendQ: sum(rows(originNs, [`( sport = :${port} )`]), 1), clientRecvQ: sum(rows(agentNs, [`( dport = :${port} )`]), 0) };
 }
 
-/** SIGKILLs ferryd a third of the way through a download, restarts it; the origin counts what it sent twice. */
-async function killResend(c: Ctx, name: string, rate: 'fast' | number, sizeMiB: number): Promise<void> {
-  const tag = `k=${name.replace(/\W+/g, '-')}`;
-  const url = `${c.nginx.base}${c.nginx.prefix(rate)}d${sizeMiB}.bin?${tag}`;
-  const id = await c.ferryd.enqueue({ url, path: 'killed.bin' });
+type Queues = ReturnType<typeof queuedAt>;
+
+interface KillRun {
+  name: string;
+  ferryd: Ferryd;
+  sizeMiB: number;
+  /** The URL each client fetches (a tag in it lets the origin's log tell them apart). */
+  url(who: 'ferry' | 'curl'): string;
+  /** Runs curl where ferryd runs (a namespace prefix, or none). */
+  curlPrefix: string[];
+  /** How often the file's size is looked at, and the most the kill waits after the third (writes complete in
+   * batches: a random delay keeps it from always landing right after one). */
+  pollMs: number;
+  jitterMs: number;
+  /** What the kernel holds on the connection now (ss). */
+  queued(): Queues;
+  /** Starts counting what the origin sends to `who`; the function returned reads the count once it is done. */
+  count(who: 'ferry' | 'curl'): () => Promise<number>;
+}
+
+/**
+ * SIGKILLs ferryd a third of the way through a download and restarts it until the transfer completes; then curl,
+ * killed at the same point of its own file and resumed with -C -. What each had re-sent, and what the kernel held a
+ * few ms before each kill.
+ */
+async function killAtThird(c: Ctx, k: KillRun): Promise<{ ferry: number; curl: number; held: Queues; curlHeld: Queues }> {
+  const size = k.sizeMiB * MiB;
+  const { ferryd } = k;
+  const ferrySent = k.count('ferry');
+  const id = await ferryd.enqueue({ url: k.url('ferry'), path: 'killed.bin' });
   // The part file's size, not the API's progress (an event a second): at loopback speed a kill timed by the API
   // could land after the last byte was written, and then nothing is re-sent whatever the client holds.
-  const part = join(c.ferryd.root, '.ferry-parts', `${id}.part`);
+  const part = join(ferryd.root, '.ferry-parts', `${id}.part`);
   const onDisk = (): number => (existsSync(part) ? statSync(part).size : 0);
-  while (onDisk() < (sizeMiB * MiB) / 3) {
-    if (!existsSync(part) && existsSync(join(c.ferryd.root, 'killed.bin'))) throw new Error(`${name}: ended before the kill`);
-    await sleep(rate === 'fast' ? 1 : 50);
+  while (onDisk() < size / 3) {
+    if (!existsSync(part) && existsSync(join(ferryd.root, 'killed.bin'))) throw new Error(`${k.name}: ended before the kill`);
+    await sleep(k.pollMs);
   }
-  // Writes complete in batches: a random delay keeps the kill from always landing right after one.
-  await sleep(Math.random() * (rate === 'fast' ? 20 : 400));
-  const port = new URL(c.nginx.base).port;
-  const held = queuedAt(port);
-  await c.ferryd.kill('SIGKILL');
-  const atKill = onDisk();
-  if (atKill >= sizeMiB * MiB) c.notes.push(`${name}: the kill landed after the last byte was written; its figure says nothing`);
-  await c.ferryd.start(ferrydArgs);
-  const t = await c.ferryd.done(id);
-  if (t.state !== 'completed') throw new Error(`${name}: ${t.state}`);
-  rmSync(join(c.ferryd.root, 'killed.bin'));
-  await sleep(300); // nginx logs a request when its connection closes
-  const resent = c.nginx.bytesSent(tag) - sizeMiB * MiB;
-  // The peer: curl killed at the same point and resumed with -C -, which writes each read at once:
-  // what it loses is what the kernel's socket buffers held (nginx counts it as sent).
-  const ctag = `k=curl-${name.replace(/\W+/g, '-')}`;
-  const out = join(c.ferryd.root, 'curl-killed.bin');
-  const curlUrl = `${c.nginx.base}${c.nginx.prefix(rate)}d${sizeMiB}.bin?${ctag}`;
-  const child = spawn('curl', ['-sS', '-o', out, curlUrl], { stdio: 'ignore' });
-  while (!existsSync(out) || statSync(out).size < (sizeMiB * MiB) / 3) await sleep(rate === 'fast' ? 2 : 50);
-  await sleep(Math.random() * (rate === 'fast' ? 20 : 400));
-  const curlHeld = queuedAt(port);
+  await sleep(Math.random() * k.jitterMs);
+  const held = k.queued();
+  await ferryd.kill('SIGKILL');
+  if (onDisk() >= size) c.notes.push(`${k.name}: the kill landed after the last byte was written; its figure says nothing`);
+  await ferryd.start(ferrydArgs);
+  const t = await ferryd.done(id);
+  if (t.state !== 'completed') throw new Error(`${k.name}: ${t.state}`);
+  rmSync(join(ferryd.root, 'killed.bin'));
+  const ferry = (await ferrySent()) - size;
+  // The peer: curl writes each read at once, so what it loses is what the kernel's socket buffers held.
+  const out = join(ferryd.root, 'curl-killed.bin');
+  const curlSent = k.count('curl');
+  const [cmd, ...args] = [...k.curlPrefix, 'curl', '-sS', '-o', out, k.url('curl')];
+  const child = spawn(cmd!, args, { stdio: 'ignore' });
+  while (!existsSync(out) || statSync(out).size < size / 3) await sleep(k.pollMs);
+  await sleep(Math.random() * k.jitterMs);
+  const curlHeld = k.queued();
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
-  await sh(`curl -sS --fail -C - -o ${q(out)} ${q(curlUrl)}`);
+  await sh(`${k.curlPrefix.join(' ')} curl -sS --fail -C - -o ${q(out)} ${q(k.url('curl'))}`);
   rmSync(out);
-  await sleep(300);
-  const curlResent = c.nginx.bytesSent(ctag) - sizeMiB * MiB;
-  const mib = (n: number) => (n / MiB).toFixed(2);
+  return { ferry, curl: (await curlSent()) - size, held, curlHeld };
+}
+
+const mib = (n: number) => (n / MiB).toFixed(2);
+
+/** The SIGKILL case on loopback: the origin's access log counts what it sent twice. */
+async function killResend(c: Ctx, name: string, rate: 'fast' | number, sizeMiB: number): Promise<void> {
+  const tag = (who: string) => `k=${who === 'ferry' ? '' : 'curl-'}${name.replace(/\W+/g, '-')}`;
+  const port = new URL(c.nginx.base).port;
+  const fast = rate === 'fast';
+  const r = await killAtThird(c, {
+    name,
+    ferryd: c.ferryd,
+    sizeMiB,
+    url: (who) => `${c.nginx.base}${c.nginx.prefix(rate)}d${sizeMiB}.bin?${tag(who)}`,
+    curlPrefix: [],
+    pollMs: fast ? 1 : 50,
+    jitterMs: fast ? 20 : 400,
+    queued: () => queuedAt(port),
+    count: (who) => async () => {
+      await sleep(300); // nginx logs a request when its connection closes
+      return c.nginx.bytesSent(tag(who));
+    },
+  });
   c.notes.push(
-    `bytes re-sent after SIGKILL at a third, ${name}: ferry ${mib(resent)} MiB (target <= 1 MiB: ${resent <= MiB ? 'ok' : 'MISS'}); ` +
-      `curl -o then -C - ${mib(curlResent)} MiB. In the kernel a few ms before the kill (ss; at loopback speed the queues move meanwhile): the origin's send queue ` +
-      `${mib(held.originSendQ)} / ${mib(curlHeld.originSendQ)} MiB, the client's receive queue ${mib(held.clientRecvQ)} / ` +
-      `${mib(curlHeld.clientRecvQ)} MiB (ferry / curl); re-sent less the origin's queue: ferry ${mib(resent - held.originSendQ)}, curl ${mib(curlResent - curlHeld.originSendQ)} MiB`,
+    `bytes re-sent after SIGKILL at a third, ${name}: ferry ${mib(r.ferry)} MiB (target <= 1 MiB: ${r.ferry <= MiB ? 'ok' : 'MISS'}); ` +
+      `curl -o then -C - ${mib(r.curl)} MiB. In the kernel a few ms before the kill (ss; at loopback speed the queues move meanwhile): the origin's send queue ` +
+      `${mib(r.held.originSendQ)} / ${mib(r.curlHeld.originSendQ)} MiB, the client's receive queue ${mib(r.held.clientRecvQ)} / ` +
+      `${mib(r.curlHeld.clientRecvQ)} MiB (ferry / curl); re-sent less the origin's queue: ferry ${mib(r.ferry - r.held.originSendQ)}, curl ${mib(r.curl - r.curlHeld.originSendQ)} MiB`,
   );
 }
 
 /**
- * SIGKILL a third of the way through a download over the link at the veth pair's own speed (MTU 1500, no
- * shaping): what crossed the wire twice, counted at the origin's veth (what a data plan pays), beside what the
- * origin's socket held unsent at the kill (nginx counts that as sent, but it never leaves the origin). Same for
- * curl killed at the same point and resumed with -C -.
+ * The SIGKILL case over the link (MTU 1500; tbf at `mibps`, or unshaped): what crossed the wire twice, counted at
+ * the origin's veth (what a data plan pays), beside what the origin's socket held unsent at the kill (nginx counts
+ * that as sent, but it never leaves the origin).
  */
 async function killOverLink(c: Ctx, name: string, mibps: number | null, sizeMiB: number): Promise<void> {
   const side = await linkSide(c, name);
   if (!side) return;
   const { link, ferryd } = side;
   link.rate(mibps);
-  const size = sizeMiB * MiB;
   const url = `${link.base}d${sizeMiB}.bin`;
   const port = new URL(link.base).port;
-  const mib = (n: number) => (n / MiB).toFixed(2);
-  const agent = link.agent.join(' ');
-  // The estimate's own error: an uninterrupted download counted the same way.
-  const cal0 = link.originPayloadBytes();
+  const counted = (): (() => Promise<number>) => {
+    const t0 = link.originPayloadBytes();
+    return async () => link.originPayloadBytes() - t0;
+  };
+  // The count's own error: an uninterrupted download counted the same way.
+  const calibrated = counted();
   const r0 = link.originRetransSegs();
-  await sh(`${agent} curl -sS --fail -o /dev/null ${q(url)}`);
-  const calibration = link.originPayloadBytes() - cal0 - size;
+  await sh(`${link.agent.join(' ')} curl -sS --fail -o /dev/null ${q(url)}`);
+  const calibration = (await calibrated()) - sizeMiB * MiB;
   const calRetrans = link.originRetransSegs() - r0;
   const r1 = link.originRetransSegs();
-
-  const tx0 = link.originPayloadBytes();
-  const id = await ferryd.enqueue({ url, path: 'killed.bin' });
-  const part = join(ferryd.root, '.ferry-parts', `${id}.part`);
-  const onDisk = (): number => (existsSync(part) ? statSync(part).size : 0);
-  const tick = mibps === null ? 1 : 50;
-  while (onDisk() < size / 3) {
-    if (!existsSync(part) && existsSync(join(ferryd.root, 'killed.bin'))) throw new Error(`${name}: ended before the kill`);
-    await sleep(tick);
-  }
-  await sleep(Math.random() * 20 * tick);
-  const held = queuedAt(port, link.origin, link.agent);
-  await ferryd.kill('SIGKILL');
-  if (onDisk() >= size) c.notes.push(`${name}: the kill landed after the last byte was written; its figure says nothing`);
-  await ferryd.start(ferrydArgs);
-  const t = await ferryd.done(id);
-  if (t.state !== 'completed') throw new Error(`${name}: ${t.state}`);
-  rmSync(join(ferryd.root, 'killed.bin'));
-  const resent = link.originPayloadBytes() - tx0 - size;
-
-  const out = join(ferryd.root, 'curl-killed.bin');
-  const ctx0 = link.originPayloadBytes();
-  const child = spawn(link.agent[0]!, [...link.agent.slice(1), 'curl', '-sS', '-o', out, url], { stdio: 'ignore' });
-  while (!existsSync(out) || statSync(out).size < size / 3) await sleep(tick);
-  await sleep(Math.random() * 20 * tick);
-  const curlHeld = queuedAt(port, link.origin, link.agent);
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
-  await sh(`${agent} curl -sS --fail -C - -o ${q(out)} ${q(url)}`);
-  rmSync(out);
-  const curlResent = link.originPayloadBytes() - ctx0 - size;
+  const pollMs = mibps === null ? 1 : 50;
+  const r = await killAtThird(c, {
+    name,
+    ferryd,
+    sizeMiB,
+    url: () => url,
+    curlPrefix: link.agent,
+    pollMs,
+    jitterMs: 20 * pollMs,
+    queued: () => queuedAt(port, link.origin, link.agent),
+    count: counted,
+  });
   c.notes.push(
-    `bytes re-sent after SIGKILL at a third, ${name} (MTU 1500${mibps === null ? ', unshaped' : ''}), counted on the wire at the origin's veth: ferry ${mib(resent)} MiB ` +
-      `(target <= 1 MiB: ${resent <= MiB ? 'ok' : 'MISS'}), curl -o then -C - ${mib(curlResent)} MiB (the count's error on an uninterrupted download: ` +
-      `${(calibration / 1024).toFixed(0)} KiB, ${calRetrans} segments retransmitted; over the two kills ${link.originRetransSegs() - r1}). Held a few ms before the kill (ss): the origin's send queue ${mib(held.originSendQ)} / ${mib(curlHeld.originSendQ)} MiB, ` +
-      `the client's receive queue ${mib(held.clientRecvQ)} / ${mib(curlHeld.clientRecvQ)} MiB (ferry / curl)`,
+    `bytes re-sent after SIGKILL at a third, ${name} (MTU 1500${mibps === null ? ', unshaped' : ''}), counted on the wire at the origin's veth: ferry ${mib(r.ferry)} MiB ` +
+      `(target <= 1 MiB: ${r.ferry <= MiB ? 'ok' : 'MISS'}), curl -o then -C - ${mib(r.curl)} MiB (the count's error on an uninterrupted download: ` +
+      `${(calibration / 1024).toFixed(0)} KiB, ${calRetrans} segments retransmitted; over the two kills ${link.originRetransSegs() - r1}). Held a few ms before the kill (ss): the origin's send queue ${mib(r.held.originSendQ)} / ${mib(r.curlHeld.originSendQ)} MiB, ` +
+      `the client's receive queue ${mib(r.held.clientRecvQ)} / ${mib(r.curlHeld.clientRecvQ)} MiB (ferry / curl)`,
   );
 }
 
